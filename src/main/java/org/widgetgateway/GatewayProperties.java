@@ -1,0 +1,192 @@
+package org.widgetgateway;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.StringUtils;
+import org.springframework.validation.annotation.Validated;
+
+import org.widgetgateway.capability.Capabilities;
+
+/**
+ * The gateway's configuration, under {@code gateway}. Every rule that a misconfiguration
+ * can break fails startup with a message naming the key.
+ *
+ * @param homeserver the homeserver the gateway calls on the widgets' behalf
+ * @param widgets the widgets allowed to call the gateway, by widget id
+ */
+@ConfigurationProperties("gateway")
+@Validated
+public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<String, Widget> widgets) {
+
+	public GatewayProperties {
+		widgets = (widgets != null) ? Map.copyOf(widgets) : Map.of();
+		checkWidgets(widgets);
+	}
+
+	private static void checkWidgets(Map<String, Widget> widgets) {
+		Map<String, String> ownerByDigest = new LinkedHashMap<>();
+		widgets.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach((entry) -> {
+			String key = "gateway.widgets." + entry.getKey();
+			Widget widget = entry.getValue();
+			widget.check(key);
+			String digest = HexFormat.of().formatHex(widget.tokenDigest());
+			String owner = ownerByDigest.putIfAbsent(digest, key);
+			if (owner != null) {
+				throw new IllegalArgumentException(key + " has the same token as " + owner
+						+ ": give every widget its own token, since the token alone identifies the widget");
+			}
+		});
+	}
+
+	/**
+	 * The homeserver connection.
+	 *
+	 * @param baseUrl the homeserver's base URL, such as
+	 * {@code https://matrix.example.org}; unset, the embedded homeserver simulator serves
+	 * on the gateway's own port
+	 * @param accessToken the access token of the Matrix user the gateway acts as; never
+	 * returned or logged
+	 * @param connectTimeout how long to wait for a connection to the homeserver
+	 * @param responseTimeout how long to wait for the homeserver's answer to a request
+	 */
+	public record Homeserver(@Nullable String baseUrl,
+			@DefaultValue("simulator-access-token") @NotNull String accessToken,
+			@DefaultValue("2s") @NotNull Duration connectTimeout,
+			@DefaultValue("10s") @NotNull Duration responseTimeout) {
+
+		public Homeserver {
+			if (StringUtils.hasText(baseUrl)) {
+				checkBaseUrl(baseUrl);
+			}
+			else {
+				baseUrl = null;
+			}
+			if (!StringUtils.hasText(accessToken)) {
+				throw new IllegalArgumentException("gateway.homeserver.access-token must not be empty");
+			}
+			if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+				throw new IllegalArgumentException("gateway.homeserver.connect-timeout must be positive");
+			}
+			if (responseTimeout.isNegative() || responseTimeout.isZero()) {
+				throw new IllegalArgumentException("gateway.homeserver.response-timeout must be positive");
+			}
+		}
+
+		private static void checkBaseUrl(String baseUrl) {
+			try {
+				URI uri = new URI(baseUrl);
+				if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null
+						&& uri.getQuery() == null && uri.getFragment() == null) {
+					return;
+				}
+			}
+			catch (URISyntaxException ex) {
+				// reported below
+			}
+			throw new IllegalArgumentException("gateway.homeserver.base-url must be an http or https URL such as "
+					+ "https://matrix.example.org, but was '" + baseUrl + "'");
+		}
+
+		/**
+		 * Whether a real homeserver is configured, rather than the embedded simulator.
+		 */
+		public boolean isConfigured() {
+			return this.baseUrl != null;
+		}
+
+	}
+
+	/**
+	 * A widget allowed to call the gateway.
+	 *
+	 * @param token the widget's bearer token itself (for development); set this or
+	 * {@code token-sha256}, not both
+	 * @param tokenSha256 the hex SHA-256 digest of the widget's bearer token (for
+	 * production: the configuration then holds no secret)
+	 * @param roomId the widget's own room, where it acts unless it names another room
+	 * @param maxDelay the longest delay the widget may give a delayed event
+	 * @param capabilities the widget-API capabilities granted to the widget
+	 */
+	public record Widget(@Nullable String token, @Nullable String tokenSha256, @Nullable String roomId,
+			@DefaultValue("24h") Duration maxDelay, @DefaultValue List<String> capabilities) {
+
+		public Widget {
+			capabilities = List.copyOf(capabilities);
+		}
+
+		private void check(String key) {
+			boolean plain = StringUtils.hasText(this.token);
+			boolean hashed = StringUtils.hasText(this.tokenSha256);
+			if (plain == hashed) {
+				throw new IllegalArgumentException(key + " must set exactly one of " + key + ".token and " + key
+						+ ".token-sha256" + (plain ? ", not both" : ""));
+			}
+			if (hashed && !this.tokenSha256.matches("[0-9a-fA-F]{64}")) {
+				throw new IllegalArgumentException(
+						key + ".token-sha256 must be the 64 hexadecimal digits of the token's SHA-256 digest");
+			}
+			if (this.roomId == null || !this.roomId.startsWith("!") || this.roomId.indexOf(':') < 2) {
+				throw new IllegalArgumentException(key + ".room-id must be a room id such as !abc:example.org, but was "
+						+ ((this.roomId != null) ? "'" + this.roomId + "'" : "not set"));
+			}
+			if (this.maxDelay.isNegative() || this.maxDelay.toMillis() < 1) {
+				throw new IllegalArgumentException(key + ".max-delay must be at least 1ms");
+			}
+			for (int i = 0; i < this.capabilities.size(); i++) {
+				String capability = this.capabilities.get(i);
+				String index = key + ".capabilities[" + i + "]";
+				Capabilities.problemWith(capability).ifPresent((problem) -> {
+					throw new IllegalArgumentException(index + " '" + capability + "' is malformed: " + problem);
+				});
+			}
+		}
+
+		/** The SHA-256 digest of the widget's token, whichever way it was given. */
+		public byte[] tokenDigest() {
+			if (StringUtils.hasText(this.tokenSha256)) {
+				return HexFormat.of().parseHex(this.tokenSha256.toLowerCase());
+			}
+			return sha256(this.token);
+		}
+
+		/** The room id, which {@link GatewayProperties} has checked is set. */
+		public String requiredRoomId() {
+			if (this.roomId == null) {
+				throw new IllegalStateException("room-id is not set");
+			}
+			return this.roomId;
+		}
+
+	}
+
+	/**
+	 * The SHA-256 digest of a token.
+	 * @param token the token
+	 * @return its digest
+	 */
+	public static byte[] sha256(@Nullable String token) {
+		try {
+			return MessageDigest.getInstance("SHA-256")
+				.digest(((token != null) ? token : "").getBytes(StandardCharsets.UTF_8));
+		}
+		catch (NoSuchAlgorithmException ex) {
+			throw new IllegalStateException("SHA-256 is not available", ex);
+		}
+	}
+
+}

@@ -1,0 +1,172 @@
+package org.widgetgateway.capability;
+
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
+
+import org.widgetgateway.capability.EventCapability.Direction;
+
+/**
+ * The capabilities granted to one widget, parsed once and asked what they allow. Matching
+ * follows the reference widget host: see {@link EventCapability} for event capabilities;
+ * timeline capabilities name a room or {@code *}; the MSC4157 delayed-event capabilities
+ * are recognised in their unstable, stable and older spellings.
+ */
+public final class Capabilities {
+
+	/** Schedule delayed events (MSC4157, unstable name). */
+	public static final String SEND_DELAYED_EVENT = "org.matrix.msc4157.send.delayed_event";
+
+	/** Cancel, restart or send delayed events (MSC4157, unstable name). */
+	public static final String UPDATE_DELAYED_EVENT = "org.matrix.msc4157.update_delayed_event";
+
+	private static final Set<String> SEND_DELAYED_EVENT_NAMES = Set.of(SEND_DELAYED_EVENT, "m.send.delayed_event",
+			"m.send.delay_events");
+
+	private static final Set<String> UPDATE_DELAYED_EVENT_NAMES = Set.of(UPDATE_DELAYED_EVENT, "m.update_delayed_event",
+			"org.matrix.msc4157.update.delayed_event");
+
+	private static final String TIMELINE_PREFIX = "org.matrix.msc2762.timeline:";
+
+	private static final String ANY_ROOM = "*";
+
+	private final List<String> granted;
+
+	private final List<EventCapability> events;
+
+	private final Set<String> timelineRooms;
+
+	private final boolean sendDelayedEvent;
+
+	private final boolean updateDelayedEvent;
+
+	private Capabilities(Collection<String> granted) {
+		this.granted = List.copyOf(new LinkedHashSet<>(granted));
+		this.events = this.granted.stream().map(EventCapability::parse).flatMap(Optional::stream).toList();
+		this.timelineRooms = Set.copyOf(this.granted.stream()
+			.filter((capability) -> capability.startsWith(TIMELINE_PREFIX))
+			.map((capability) -> capability.substring(TIMELINE_PREFIX.length()))
+			.toList());
+		this.sendDelayedEvent = this.granted.stream().anyMatch(SEND_DELAYED_EVENT_NAMES::contains);
+		this.updateDelayedEvent = this.granted.stream().anyMatch(UPDATE_DELAYED_EVENT_NAMES::contains);
+	}
+
+	/**
+	 * Parses a grant. Capabilities that the gateway does not act on are kept as they are,
+	 * so that a widget asking for them can be told they were granted.
+	 * @param granted the capability strings
+	 * @return the parsed grant
+	 */
+	public static Capabilities of(Collection<String> granted) {
+		return new Capabilities(granted);
+	}
+
+	/**
+	 * Checks that a capability is well formed, for configuration. Capabilities outside
+	 * the MSC2762 and MSC4157 namespaces are taken as they are.
+	 * @param capability the capability string
+	 * @return why the capability is malformed, or empty when it is well formed
+	 */
+	public static Optional<String> problemWith(String capability) {
+		if (capability.isBlank() || !capability.strip().equals(capability)
+				|| capability.chars().anyMatch(Character::isWhitespace)) {
+			return Optional.of("a capability is one word with no spaces");
+		}
+		if (capability.startsWith(TIMELINE_PREFIX)) {
+			String room = capability.substring(TIMELINE_PREFIX.length());
+			if (!room.equals(ANY_ROOM) && !(room.startsWith("!") && room.indexOf(':') > 1)) {
+				return Optional.of("a timeline capability names a room id ('!room:server') or '*'");
+			}
+			return Optional.empty();
+		}
+		if (capability.startsWith("org.matrix.msc2762.")) {
+			Optional<EventCapability> event = EventCapability.parse(capability);
+			if (event.isEmpty()) {
+				return Optional.of("unknown MSC2762 capability; use send.event:<type>, send.state_event:<type>, "
+						+ "receive.event:<type>, receive.state_event:<type> or timeline:<room>");
+			}
+			return event.get().type().isEmpty() ? Optional.of("the event type is missing") : Optional.empty();
+		}
+		if (capability.startsWith("org.matrix.msc4157.") || capability.startsWith("m.send.delay")
+				|| capability.startsWith("m.update_delay")) {
+			if (SEND_DELAYED_EVENT_NAMES.contains(capability) || UPDATE_DELAYED_EVENT_NAMES.contains(capability)) {
+				return Optional.empty();
+			}
+			return Optional
+				.of("unknown delayed-event capability; use " + SEND_DELAYED_EVENT + " or " + UPDATE_DELAYED_EVENT);
+		}
+		return Optional.empty();
+	}
+
+	/** The granted capability strings, as configured. */
+	public List<String> asList() {
+		return this.granted;
+	}
+
+	/** Whether the widget may send a state event of this type with this state key. */
+	public boolean canSendStateEvent(String type, String stateKey) {
+		return this.events.stream().anyMatch((event) -> event.allowsStateEvent(Direction.SEND, type, stateKey));
+	}
+
+	/**
+	 * Whether the widget may send a room event of this type; for {@code m.room.message}
+	 * the {@code msgtype} of its content counts.
+	 */
+	public boolean canSendRoomEvent(String type, @Nullable String msgtype) {
+		return this.events.stream().anyMatch((event) -> event.allowsRoomEvent(Direction.SEND, type, msgtype));
+	}
+
+	/** Whether the widget may act in the given room besides its own. */
+	public boolean canUseTimeline(String roomId) {
+		return this.timelineRooms.contains(ANY_ROOM) || this.timelineRooms.contains(roomId);
+	}
+
+	/** Whether the widget may schedule delayed events. */
+	public boolean canSendDelayedEvent() {
+		return this.sendDelayedEvent;
+	}
+
+	/** Whether the widget may cancel, restart or send its delayed events. */
+	public boolean canUpdateDelayedEvent() {
+		return this.updateDelayedEvent;
+	}
+
+	/**
+	 * The requested capabilities that this grant covers, in the order asked, each once. A
+	 * request narrower than a grant (a state key where any is granted) is covered; an
+	 * alias of a delayed-event capability is covered by any of its spellings.
+	 * @param requested the capabilities a widget asks for
+	 * @return the approved subset, in the widget's spelling
+	 */
+	public List<String> approve(Collection<String> requested) {
+		return requested.stream().distinct().filter(this::covers).toList();
+	}
+
+	private boolean covers(String requested) {
+		if (this.granted.contains(requested)) {
+			return true;
+		}
+		if (SEND_DELAYED_EVENT_NAMES.contains(requested)) {
+			return this.sendDelayedEvent;
+		}
+		if (UPDATE_DELAYED_EVENT_NAMES.contains(requested)) {
+			return this.updateDelayedEvent;
+		}
+		if (requested.startsWith(TIMELINE_PREFIX)) {
+			return this.timelineRooms.contains(ANY_ROOM);
+		}
+		return EventCapability.parse(requested)
+			.map((wanted) -> this.events.stream().anyMatch((event) -> event.covers(wanted)))
+			.orElse(false);
+	}
+
+	@Override
+	public String toString() {
+		return this.granted.toString();
+	}
+
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package org.widgetgateway.capability;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,79 @@
+package org.widgetgateway.docs;
+
+import java.util.List;
+import java.util.Map;
+
+import io.swagger.v3.oas.models.Components;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.info.Info;
+import io.swagger.v3.oas.models.info.License;
+import io.swagger.v3.oas.models.media.IntegerSchema;
+import io.swagger.v3.oas.models.media.MapSchema;
+import io.swagger.v3.oas.models.media.ObjectSchema;
+import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.media.StringSchema;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
+import io.swagger.v3.oas.models.servers.Server;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The OpenAPI description behind Swagger UI: the widget bearer scheme (so that
+ * "Authorize" works) and the problem body every error shares.
+ */
+@Configuration(proxyBeanMethods = false)
+class OpenApiConfiguration {
+
+	static final String WIDGET_TOKEN = "widgetToken";
+
+	@Bean
+	OpenAPI widgetGatewayOpenApi() {
+		return new OpenAPI()
+			.info(new Info().title("Widget Gateway")
+				.version("v1")
+				.description("""
+						A Matrix widget host over HTTP. Widgets that cannot use `postMessage` call the widget API \
+						(MSC2762 events, MSC4157 delayed events) here; the gateway checks each request against the \
+						capabilities granted to the widget in configuration, then calls the homeserver (MSC4140).
+
+						Authenticate with the widget's token: `Authorization: Bearer <token>`.""")
+				.license(new License().name("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0")))
+			.servers(List.of(new Server().url("/").description("This gateway")))
+			.components(new Components()
+				.addSecuritySchemes(WIDGET_TOKEN,
+						new SecurityScheme().type(SecurityScheme.Type.HTTP)
+							.scheme("bearer")
+							.description("The widget's token, as configured under gateway.widgets.<id>.token"))
+				.addSchemas("MatrixApiError", matrixApiError())
+				.addSchemas("Problem", problem()))
+			.addSecurityItem(new SecurityRequirement().addList(WIDGET_TOKEN));
+	}
+
+	private static Schema<?> matrixApiError() {
+		return new ObjectSchema().description("The homeserver's error answer, in the widget API's shape")
+			.addProperty("http_status", new IntegerSchema().example(404))
+			.addProperty("http_headers",
+					new MapSchema().additionalProperties(new StringSchema())
+						.example(Map.of("content-type", "application/json")))
+			.addProperty("url", new StringSchema().example(
+					"https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart"))
+			.addProperty("response", new ObjectSchema().description("The homeserver's JSON error body")
+				.example(Map.of("errcode", "M_NOT_FOUND", "error", "Delayed event not found")));
+	}
+
+	private static Schema<?> problem() {
+		return new ObjectSchema().description("An RFC 9457 problem with a Matrix error code")
+			.addProperty("type", new StringSchema().format("uri").example("urn:widget-gateway:problem:m-forbidden"))
+			.addProperty("title", new StringSchema().example("Forbidden"))
+			.addProperty("status", new IntegerSchema().example(403))
+			.addProperty("detail",
+					new StringSchema().example("Missing capability for org.matrix.msc4157.send.delayed_event"))
+			.addProperty("instance", new StringSchema().format("uri-reference").example("/v1/send_event"))
+			.addProperty("errcode", new StringSchema().example("M_FORBIDDEN"))
+			.addProperty("matrix_api_error", new Schema<>().$ref("#/components/schemas/MatrixApiError")
+				.description("Present when the homeserver answered with an error"));
+	}
+
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package org.widgetgateway.docs;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,52 @@
+package org.widgetgateway.event;
+
+import java.time.Duration;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * Which widget scheduled which delayed event. All widgets share the gateway's one Matrix
+ * session, so the homeserver cannot tell them apart: the gateway lets a widget update
+ * only the delayed events it scheduled itself. An entry lives until its event is due
+ * (plus a grace period) and every restart extends it; the number of entries is bounded.
+ */
+@Component
+class DelayedEventOwners {
+
+	private static final Duration GRACE = Duration.ofMinutes(5);
+
+	private static final long MAXIMUM_SIZE = 100_000;
+
+	private final Cache<String, Owner> owners = Caffeine.newBuilder()
+		.maximumSize(MAXIMUM_SIZE)
+		.expireAfter(Expiry.writing((String delayId, Owner owner) -> owner.delay().plus(GRACE)))
+		.build();
+
+	void scheduled(String delayId, String widgetId, Duration delay) {
+		this.owners.put(delayId, new Owner(widgetId, delay));
+	}
+
+	boolean isOwner(String delayId, String widgetId) {
+		Owner owner = this.owners.getIfPresent(delayId);
+		return owner != null && owner.widgetId().equals(widgetId);
+	}
+
+	/** The event was restarted: it is due one delay from now. */
+	void restarted(String delayId) {
+		this.owners.asMap().computeIfPresent(delayId, (id, owner) -> new Owner(owner.widgetId(), owner.delay()));
+	}
+
+	/** The event was sent or cancelled, or the homeserver no longer knows it. */
+	void finished(String delayId) {
+		this.owners.invalidate(delayId);
+	}
+
+	private record Owner(String widgetId, Duration delay) {
+
+	}
+
+}

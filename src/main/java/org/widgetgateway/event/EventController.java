@@ -1,0 +1,99 @@
+package org.widgetgateway.event;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+import org.springframework.http.MediaType;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import org.widgetgateway.docs.ApiErrors;
+import org.widgetgateway.widget.Widget;
+
+/**
+ * The widget API's {@code send_event} and {@code update_delayed_event} actions as REST
+ * endpoints.
+ */
+@RestController
+@RequestMapping(path = "/v1", produces = MediaType.APPLICATION_JSON_VALUE)
+@Tag(name = "Events", description = "Send events now or later (MSC2762, MSC4157 delayed events)")
+class EventController {
+
+	private final EventService events;
+
+	EventController(EventService events) {
+		this.events = events;
+	}
+
+	@PostMapping(path = "/send_event", consumes = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "Send a room or state event, now or after a delay",
+			description = "Checks, in this order: `type` present; `room_id` (when not the widget's own room) covered "
+					+ "by a timeline capability; `delay` covered by `org.matrix.msc4157.send.delayed_event`; the event "
+					+ "type (and state key or msgtype) covered by a send capability; then `content` an object, "
+					+ "`delay` an integer from 1 to the widget's max-delay, and neither `parent_delay_id` nor "
+					+ "`sticky_duration_ms`. A refused request never reaches the homeserver.")
+	@ApiErrors
+	Mono<SendEventResponse> sendEvent(@AuthenticationPrincipal Widget widget, @RequestBody SendEventRequest request,
+			@Parameter(description = "Makes a retry safe: a second request with the same key (from the same widget) "
+					+ "gets the first answer and sends nothing.", example = "leave-2c1f") @RequestHeader(
+							name = "Idempotency-Key", required = false) @Nullable String idempotencyKey) {
+		return this.events.sendEvent(widget, request, idempotencyKey);
+	}
+
+	@PostMapping(path = "/update_delayed_event", consumes = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "Cancel, restart or send one of the widget's delayed events",
+			description = "`refresh` is accepted as `restart`. A widget can only update the delayed events it "
+					+ "scheduled itself; any other id answers 404.")
+	@ApiErrors
+	Mono<EmptyResponse> updateDelayedEvent(@AuthenticationPrincipal Widget widget,
+			@RequestBody UpdateDelayedEventRequest request) {
+		return this.events.updateDelayedEvent(widget, request.delayId(), request.action())
+			.thenReturn(EmptyResponse.INSTANCE);
+	}
+
+	@PostMapping(path = "/delayed_events/{delay_id}/{action}")
+	@Operation(summary = "Cancel, restart or send one of the widget's delayed events (resource style)",
+			description = "The same as `POST /v1/update_delayed_event`, with the delay id and action in the path.")
+	@ApiErrors
+	Mono<EmptyResponse> updateDelayedEventByPath(@AuthenticationPrincipal Widget widget,
+			@Parameter(example = "syd_wlGAStYmBRRdjyCifqXF") @PathVariable("delay_id") String delayId,
+			@Parameter(schema = @Schema(allowableValues = { "cancel", "restart", "send", "refresh" }),
+					example = "restart") @PathVariable("action") String action) {
+		return this.events.updateDelayedEvent(widget, delayId, action).thenReturn(EmptyResponse.INSTANCE);
+	}
+
+	/**
+	 * The widget API's {@code update_delayed_event} request data.
+	 *
+	 * @param delayId the delay id that send_event returned
+	 * @param action cancel, restart (or refresh) or send
+	 */
+	@Schema(name = "UpdateDelayedEventRequest")
+	record UpdateDelayedEventRequest(
+			@Schema(example = "syd_wlGAStYmBRRdjyCifqXF",
+					requiredMode = Schema.RequiredMode.REQUIRED) @JsonProperty("delay_id") @Nullable String delayId,
+			@Schema(allowableValues = {
+					"cancel", "restart", "send", "refresh" }, example = "restart",
+					requiredMode = Schema.RequiredMode.REQUIRED) @Nullable String action){
+
+	}
+
+	/** The empty JSON object {@code {}} that acknowledges an update. */
+	@Schema(name = "EmptyResponse", description = "The empty object `{}`.")
+	record EmptyResponse() {
+
+		static final EmptyResponse INSTANCE = new EmptyResponse();
+
+	}
+
+}

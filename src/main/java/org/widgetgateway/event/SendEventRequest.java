@@ -1,0 +1,41 @@
+package org.widgetgateway.event;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.media.Schema;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The widget API's {@code send_event} request data (MSC2762, with MSC4157's delay).
+ * Members are checked by {@link EventService}, in the reference host's order, so that
+ * REST and transport callers get the same answers.
+ *
+ * @param type the event type
+ * @param content the event content, a JSON object; absent means {@code {}}
+ * @param stateKey the state key; present (even empty) makes this a state event
+ * @param roomId the room; absent means the widget's own room
+ * @param delay milliseconds until the homeserver sends the event; makes it a delayed
+ * event
+ * @param parentDelayId refused: no homeserver implements delay groups
+ * @param stickyDurationMs refused: sticky events (MSC4407) are not supported yet
+ */
+@Schema(name = "SendEventRequest", description = "A room or state event to send now or after a delay.")
+public record SendEventRequest(
+		@Schema(description = "Event type.", example = "org.matrix.msc3401.call.member",
+				requiredMode = Schema.RequiredMode.REQUIRED) @Nullable String type,
+		@Schema(description = "Event content; a JSON object, `{}` when absent.", type = "object",
+				example = "{}") @Nullable JsonNode content,
+		@Schema(description = "State key; present (even empty) makes this a state event.",
+				example = "_@alice:example.org_DEVICE_m.call") @JsonProperty("state_key") @Nullable String stateKey,
+		@Schema(description = "Room to send to; the widget's own room when absent. Another room needs the "
+				+ "`org.matrix.msc2762.timeline:<room>` capability.",
+				example = "!abc:example.org") @JsonProperty("room_id") @Nullable String roomId,
+		@Schema(description = "Milliseconds until the homeserver sends the event, from 1 to the widget's "
+				+ "max-delay; makes it a delayed event (needs `org.matrix.msc4157.send.delayed_event`).",
+				type = "integer", format = "int64", minimum = "1", example = "8000") @Nullable JsonNode delay,
+		@Schema(description = "Not supported: refused with 400.",
+				deprecated = true) @JsonProperty("parent_delay_id") @Nullable String parentDelayId,
+		@Schema(description = "Not supported yet: refused with 400.",
+				type = "integer") @JsonProperty("sticky_duration_ms") @Nullable JsonNode stickyDurationMs) {
+
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package org.widgetgateway.event;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,27 @@
+package org.widgetgateway.homeserver;
+
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * An event to send to a room, now or after a delay.
+ *
+ * @param roomId the room
+ * @param type the event type
+ * @param stateKey the state key of a state event, or {@code null} for a room event
+ * @param content the event content
+ * @param delay the delay in milliseconds of a delayed event, or {@code null} to send now
+ * @param txnId the transaction id of a room event (state events have none)
+ */
+public record OutgoingEvent(String roomId, String type, @Nullable String stateKey, ObjectNode content,
+		@Nullable Long delay, String txnId) {
+
+	public boolean isState() {
+		return this.stateKey != null;
+	}
+
+	public boolean isDelayed() {
+		return this.delay != null;
+	}
+
+}

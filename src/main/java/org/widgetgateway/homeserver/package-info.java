@@ -1,0 +1,4 @@
+@NullMarked
+package org.widgetgateway.homeserver;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package org.widgetgateway;
+
+import org.jspecify.annotations.NullMarked;

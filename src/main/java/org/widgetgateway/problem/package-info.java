@@ -1,0 +1,4 @@
+@NullMarked
+package org.widgetgateway.problem;
+
+import org.jspecify.annotations.NullMarked;

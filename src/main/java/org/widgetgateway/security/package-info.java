@@ -1,0 +1,4 @@
+@NullMarked
+package org.widgetgateway.security;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,17 @@
+package org.widgetgateway.widget;
+
+import java.time.Duration;
+
+import org.widgetgateway.capability.Capabilities;
+
+/**
+ * A widget known to the gateway, as its bearer token identifies it.
+ *
+ * @param id the widget id
+ * @param roomId the widget's own room
+ * @param maxDelay the longest delay the widget may give a delayed event
+ * @param capabilities what the widget was granted
+ */
+public record Widget(String id, String roomId, Duration maxDelay, Capabilities capabilities) {
+
+}

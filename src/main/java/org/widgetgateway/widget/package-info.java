@@ -1,0 +1,4 @@
+@NullMarked
+package org.widgetgateway.widget;
+
+import org.jspecify.annotations.NullMarked;
