@@ -194,11 +194,13 @@ public class EventService {
 				throw WidgetApiException.forbidden("Missing capability",
 						"Missing capability for " + Capabilities.UPDATE_DELAYED_EVENT);
 			}
-			DelayedEventAction checked = DelayedEventAction.fromName((action != null) ? action : "")
-				.orElseThrow(
-						() -> WidgetApiException.badRequest((action == null) ? "M_MISSING_PARAM" : "M_INVALID_PARAM",
-								UNSUPPORTED_ACTION, UNSUPPORTED_ACTION + ": action must be cancel, restart or send"
-										+ ((action != null) ? ", not '" + action + "'" : "")));
+			if (!StringUtils.hasLength(action)) {
+				throw WidgetApiException.badRequest("M_MISSING_PARAM", UNSUPPORTED_ACTION,
+						"Invalid request - missing action: action must be cancel, restart or send");
+			}
+			DelayedEventAction checked = DelayedEventAction.fromName(action)
+				.orElseThrow(() -> WidgetApiException.badRequest("M_INVALID_PARAM", UNSUPPORTED_ACTION,
+						UNSUPPORTED_ACTION + ": action must be cancel, restart or send, not '" + action + "'"));
 			if (!this.owners.isOwner(delayId, widget.id())) {
 				throw WidgetApiException.notFound(DELAYED_EVENT_NOT_FOUND,
 						DELAYED_EVENT_NOT_FOUND + ": this widget has no scheduled delayed event " + delayId);

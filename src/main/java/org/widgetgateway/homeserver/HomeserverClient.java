@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -45,8 +44,6 @@ public class HomeserverClient {
 	private final Duration responseTimeout;
 
 	private final JsonMapper jsonMapper;
-
-	private final AtomicBoolean pathFormUnsupported = new AtomicBoolean();
 
 	HomeserverClient(WebClient webClient, Supplier<String> baseUrl, String accessToken, Duration responseTimeout,
 			JsonMapper jsonMapper) {
@@ -93,8 +90,9 @@ public class HomeserverClient {
 
 	/**
 	 * Cancels, restarts or sends a delayed event: through the path form
-	 * ({@code .../delayed_events/{id}/{action}}), falling back to the body form once a
-	 * homeserver answers {@code M_UNRECOGNIZED}, as matrix-js-sdk does.
+	 * ({@code .../delayed_events/{id}/{action}}, Synapse 1.143 and later), falling back
+	 * to the body form when the homeserver answers {@code M_UNRECOGNIZED}, as
+	 * matrix-js-sdk does.
 	 * @param delayId the delay id
 	 * @param action what to do
 	 * @return completes when the homeserver has done it
@@ -103,14 +101,8 @@ public class HomeserverClient {
 		String path = DELAYED_EVENTS + encode(delayId);
 		Mono<JsonNode> bodyForm = Mono.defer(
 				() -> call(HttpMethod.POST, path, this.jsonMapper.createObjectNode().put("action", action.wireName())));
-		if (this.pathFormUnsupported.get()) {
-			return bodyForm.then();
-		}
 		return call(HttpMethod.POST, path + "/" + action.wireName(), this.jsonMapper.createObjectNode())
-			.onErrorResume(HomeserverClient::isUnrecognized, (ex) -> {
-				this.pathFormUnsupported.set(true);
-				return bodyForm;
-			})
+			.onErrorResume(HomeserverClient::isUnrecognized, (ex) -> bodyForm)
 			.then();
 	}
 

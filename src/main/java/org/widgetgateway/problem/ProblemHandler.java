@@ -16,6 +16,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
@@ -86,6 +87,20 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 					HttpStatus.CONTENT_TOO_LARGE, request);
 		}
 		ProblemDetail problem = notReadable(ex);
+		return handleExceptionInternal(ex, problem, headers, status, request);
+	}
+
+	@Override
+	protected @Nullable ResponseEntity<Object> handleMethodArgumentNotValid(MethodArgumentNotValidException ex,
+			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		boolean missing = ex.getFieldErrors().stream().anyMatch((error) -> "NotNull".equals(error.getCode()));
+		String detail = ex.getFieldErrors()
+			.stream()
+			.map((error) -> "'" + error.getField() + "' " + error.getDefaultMessage())
+			.sorted()
+			.collect(Collectors.joining("; "));
+		ProblemDetail problem = Problems.of(HttpStatus.BAD_REQUEST, missing ? "M_MISSING_PARAM" : "M_BAD_JSON",
+				detail.isEmpty() ? "The request body is invalid" : "Invalid request - " + detail);
 		return handleExceptionInternal(ex, problem, headers, status, request);
 	}
 

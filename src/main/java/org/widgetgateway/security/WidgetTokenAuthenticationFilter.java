@@ -39,7 +39,10 @@ class WidgetTokenAuthenticationFilter extends OncePerRequestFilter {
 		this.entryPoint = entryPoint;
 	}
 
-	/** Asynchronous results (the homeserver's answers) are dispatched anew: authenticate those too. */
+	/**
+	 * Asynchronous results (the homeserver's answers) are dispatched anew: authenticate
+	 * those too.
+	 */
 	@Override
 	protected boolean shouldNotFilterAsyncDispatch() {
 		return false;

@@ -1,0 +1,134 @@
+package org.widgetgateway;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Startup fails, naming the key, on every misconfiguration of CONTRACT.md.
+ */
+class GatewayPropertiesTests {
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withUserConfiguration(PropertiesConfiguration.class)
+		.withPropertyValues("gateway.widgets.ec.token=secret", "gateway.widgets.ec.room-id=!abc:example.org",
+				"gateway.widgets.ec.capabilities[0]=org.matrix.msc4157.send.delayed_event");
+
+	@Test
+	void validConfigurationBinds() {
+		this.runner
+			.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
+					"gateway.homeserver.access-token=syt_abc", "gateway.widgets.ec.max-delay=1h")
+			.run((context) -> {
+				GatewayProperties properties = context.getBean(GatewayProperties.class);
+				assertThat(properties.homeserver().baseUrl()).isEqualTo("https://matrix.example.org");
+				assertThat(properties.homeserver().connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+				assertThat(properties.homeserver().responseTimeout()).isEqualTo(Duration.ofSeconds(10));
+				assertThat(properties.widgets().get("ec").maxDelay()).isEqualTo(Duration.ofHours(1));
+				assertThat(properties.widgets().get("ec").capabilities())
+					.containsExactly("org.matrix.msc4157.send.delayed_event");
+			});
+	}
+
+	@Test
+	void widgetWithoutTokenFailsStartup() {
+		new ApplicationContextRunner().withUserConfiguration(PropertiesConfiguration.class)
+			.withPropertyValues("gateway.widgets.ec.room-id=!abc:example.org")
+			.run((context) -> assertFailure(context,
+					"gateway.widgets.ec must set exactly one of gateway.widgets.ec.token"
+							+ " and gateway.widgets.ec.token-sha256"));
+	}
+
+	@Test
+	void widgetWithBothTokenFormsFailsStartup() {
+		this.runner.withPropertyValues("gateway.widgets.ec.token-sha256=" + "a".repeat(64))
+			.run((context) -> assertFailure(context, "gateway.widgets.ec.token-sha256, not both"));
+	}
+
+	@Test
+	void malformedTokenDigestFailsStartup() {
+		new ApplicationContextRunner().withUserConfiguration(PropertiesConfiguration.class)
+			.withPropertyValues("gateway.widgets.ec.token-sha256=abc", "gateway.widgets.ec.room-id=!abc:example.org")
+			.run((context) -> assertFailure(context, "gateway.widgets.ec.token-sha256 must be the 64 hexadecimal"));
+	}
+
+	@Test
+	void twoWidgetsWithTheSameTokenFailStartup() {
+		this.runner
+			.withPropertyValues("gateway.widgets.other.token=secret", "gateway.widgets.other.room-id=!o:example.org")
+			.run((context) -> assertFailure(context, "gateway.widgets.other has the same token as gateway.widgets.ec"));
+	}
+
+	@Test
+	void plainTokenAndDigestOfTheSameTokenFailStartup() {
+		// SHA-256 of "secret"
+		this.runner.withPropertyValues(
+				"gateway.widgets.other.token-sha256=2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b",
+				"gateway.widgets.other.room-id=!o:example.org")
+			.run((context) -> assertFailure(context, "gateway.widgets.other has the same token as gateway.widgets.ec"));
+	}
+
+	@Test
+	void roomIdNotStartingWithBangFailsStartup() {
+		this.runner.withPropertyValues("gateway.widgets.ec.room-id=#alias:example.org")
+			.run((context) -> assertFailure(context,
+					"gateway.widgets.ec.room-id must be a room id such as !abc:example.org, but was '#alias:example.org'"));
+	}
+
+	@Test
+	void missingRoomIdFailsStartup() {
+		new ApplicationContextRunner().withUserConfiguration(PropertiesConfiguration.class)
+			.withPropertyValues("gateway.widgets.ec.token=secret")
+			.run((context) -> assertFailure(context, "gateway.widgets.ec.room-id must be a room id"));
+	}
+
+	@Test
+	void malformedCapabilityFailsStartup() {
+		this.runner.withPropertyValues("gateway.widgets.ec.capabilities[1]=org.matrix.msc4157.send.delayed_events")
+			.run((context) -> assertFailure(context,
+					"gateway.widgets.ec.capabilities[1] 'org.matrix.msc4157.send.delayed_events' is malformed"));
+	}
+
+	@Test
+	void nonHttpBaseUrlFailsStartup() {
+		this.runner.withPropertyValues("gateway.homeserver.base-url=ftp://matrix.example.org")
+			.run((context) -> assertFailure(context, "gateway.homeserver.base-url must be an http or https URL"));
+	}
+
+	@Test
+	void baseUrlWithoutHostFailsStartup() {
+		this.runner.withPropertyValues("gateway.homeserver.base-url=matrix.example.org")
+			.run((context) -> assertFailure(context, "gateway.homeserver.base-url must be an http or https URL"));
+	}
+
+	@Test
+	void nonPositiveMaxDelayFailsStartup() {
+		this.runner.withPropertyValues("gateway.widgets.ec.max-delay=0s")
+			.run((context) -> assertFailure(context, "gateway.widgets.ec.max-delay must be at least 1ms"));
+	}
+
+	@Test
+	void emptyAccessTokenFailsStartup() {
+		this.runner.withPropertyValues("gateway.homeserver.access-token=")
+			.run((context) -> assertFailure(context, "gateway.homeserver.access-token must not be empty"));
+	}
+
+	private static void assertFailure(AssertableApplicationContext context, String message) {
+		assertThat(context).hasFailed();
+		assertThat(context.getStartupFailure()).rootCause().hasMessageContaining(message);
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableConfigurationProperties(GatewayProperties.class)
+	static class PropertiesConfiguration {
+
+	}
+
+}

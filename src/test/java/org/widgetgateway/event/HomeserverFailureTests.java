@@ -1,0 +1,242 @@
+package org.widgetgateway.event;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.http.Fault;
+import org.junit.jupiter.api.Test;
+import org.wiremock.spring.InjectWireMock;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.assertj.MockMvcTester;
+import org.springframework.test.web.servlet.assertj.MvcTestResult;
+
+import org.widgetgateway.GatewayWebTest;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What a widget receives for each homeserver error form of PROTOCOL.md §3, old and new
+ * Synapse: refusals pass through with {@code matrix_api_error}; a rejected gateway token,
+ * server errors and unusable answers are 502; no answer in time is 504. None looks like
+ * success, and nothing internal leaks.
+ */
+@GatewayWebTest
+class HomeserverFailureTests {
+
+	private static final String LEAVE = """
+			{"type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEV_m.call",
+			 "content": {}, "delay": 8000}""";
+
+	@Autowired
+	private MockMvcTester mvc;
+
+	@InjectWireMock("homeserver")
+	private WireMockServer homeserver;
+
+	private MvcTestResult scheduleLeave() {
+		return this.mvc.post()
+			.uri("/v1/send_event")
+			.header(HttpHeaders.AUTHORIZATION, "Bearer call-token")
+			.contentType(MediaType.APPLICATION_JSON)
+			.content(LEAVE)
+			.exchange();
+	}
+
+	private void homeserverAnswers(int status, String body) {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(aResponse().withStatus(status)
+			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
+			.withBody(body)));
+	}
+
+	@Test
+	void delayAboveTheHomeserversMaximumIsPassedThrough() {
+		homeserverAnswers(403,
+				"""
+						{"errcode": "M_FORBIDDEN", "error": "The requested delay (8000ms) exceeds the allowed maximum (5000ms)"}""");
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.FORBIDDEN).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M_FORBIDDEN");
+			assertThat(json).extractingPath("$.detail")
+				.isEqualTo("Error sending event: The homeserver answered 403 M_FORBIDDEN: "
+						+ "The requested delay (8000ms) exceeds the allowed maximum (5000ms)");
+			assertThat(json).extractingPath("$.matrix_api_error.http_status").isEqualTo(403);
+			assertThat(json).extractingPath("$.matrix_api_error.http_headers.content-type")
+				.isEqualTo("application/json");
+			assertThat(json).extractingPath("$.matrix_api_error.url")
+				.asString()
+				.endsWith("/_matrix/client/v3/rooms/!call%3Aexample.org/state/org.matrix.msc3401.call.member/"
+						+ "_%40alice%3Aexample.org_DEV_m.call?org.matrix.msc4140.delay=8000");
+			assertThat(json).extractingPath("$.matrix_api_error.response.errcode").isEqualTo("M_FORBIDDEN");
+		});
+	}
+
+	@Test
+	void olderSynapsesMaximumDelayErrorIsPassedThroughWithItsUnstableCode() {
+		homeserverAnswers(400, """
+				{"errcode": "M_UNKNOWN", "error": "The requested delay exceeds the allowed maximum.",
+				 "org.matrix.msc4140.errcode": "M_MAX_DELAY_EXCEEDED", "org.matrix.msc4140.max_delay": 5000}""");
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_REQUEST).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M_UNKNOWN");
+			assertThat(json).extractingPath("$.matrix_api_error.response['org.matrix.msc4140.errcode']")
+				.isEqualTo("M_MAX_DELAY_EXCEEDED");
+			assertThat(json).extractingPath("$.matrix_api_error.response['org.matrix.msc4140.max_delay']")
+				.isEqualTo(5000);
+		});
+	}
+
+	@Test
+	void olderSynapseWithDelayedEventsDisabledIsPassedThrough() {
+		homeserverAnswers(400, """
+				{"errcode": "M_UNKNOWN", "error": "Delayed events are not supported on this server",
+				 "org.matrix.msc4140.errcode": "M_MAX_DELAY_UNSUPPORTED"}""");
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_REQUEST)
+			.bodyJson()
+			.extractingPath("$.matrix_api_error.response['org.matrix.msc4140.errcode']")
+			.isEqualTo("M_MAX_DELAY_UNSUPPORTED");
+	}
+
+	@Test
+	void rateLimitIsPassedThroughWithRetryAfter() {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(aResponse().withStatus(429)
+			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
+			.withHeader(HttpHeaders.RETRY_AFTER, "2")
+			.withBody(
+					"{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Too Many Requests\", \"retry_after_ms\": 1500}")));
+
+		MvcTestResult result = scheduleLeave();
+		assertThat(result).hasStatus(HttpStatus.TOO_MANY_REQUESTS).hasHeader(HttpHeaders.RETRY_AFTER, "2");
+		assertThat(result).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M_LIMIT_EXCEEDED");
+			assertThat(json).extractingPath("$.matrix_api_error.http_headers.retry-after").isEqualTo("2");
+			assertThat(json).extractingPath("$.matrix_api_error.response.retry_after_ms").isEqualTo(1500);
+		});
+	}
+
+	@Test
+	void rateLimitWithoutRetryAfterHeaderGetsOneFromRetryAfterMs() {
+		homeserverAnswers(429,
+				"{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Too many scheduled\", \"retry_after_ms\": 2500}");
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.TOO_MANY_REQUESTS).hasHeader(HttpHeaders.RETRY_AFTER, "3");
+	}
+
+	@Test
+	void tooManyScheduledWithoutAnyRetryHintIsStillA429() {
+		homeserverAnswers(429, "{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Too many delayed events\"}");
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.TOO_MANY_REQUESTS)
+			.doesNotContainHeader(HttpHeaders.RETRY_AFTER)
+			.bodyJson()
+			.extractingPath("$.errcode")
+			.isEqualTo("M_LIMIT_EXCEEDED");
+	}
+
+	@Test
+	void unknownRoomIsA404() {
+		homeserverAnswers(404, "{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Unknown room\"}");
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.NOT_FOUND)
+			.bodyJson()
+			.extractingPath("$.matrix_api_error.response.error")
+			.isEqualTo("Unknown room");
+	}
+
+	@Test
+	void nonIntegerDelayRefusedByTheHomeserverIsPassedThrough() {
+		homeserverAnswers(400, "{\"errcode\": \"M_INVALID_PARAM\", \"error\": \"Query parameter is invalid\"}");
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_REQUEST)
+			.bodyJson()
+			.extractingPath("$.errcode")
+			.isEqualTo("M_INVALID_PARAM");
+	}
+
+	@Test
+	void rejectedGatewayAccessTokenIsABadGatewayThatNamesTheSetting() {
+		homeserverAnswers(401, "{\"errcode\": \"M_UNKNOWN_TOKEN\", \"error\": \"Invalid access token passed.\"}");
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_GATEWAY).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M_UNKNOWN");
+			assertThat(json).extractingPath("$.detail").asString().contains("gateway.homeserver.access-token");
+			assertThat(json).extractingPath("$.matrix_api_error.http_status").isEqualTo(401);
+		});
+	}
+
+	@Test
+	void serverErrorIsABadGateway() {
+		homeserverAnswers(500, "{\"errcode\": \"M_UNKNOWN\", \"error\": \"Internal server error\"}");
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_GATEWAY).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M_UNKNOWN");
+			assertThat(json).extractingPath("$.matrix_api_error.http_status").isEqualTo(500);
+		});
+	}
+
+	@Test
+	void nonJsonErrorFromAProxyIsABadGatewayWithoutMatrixApiError() {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(aResponse().withStatus(502)
+			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.TEXT_HTML_VALUE)
+			.withBody("<html><body>502 Bad Gateway</body></html>")));
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_GATEWAY).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M_UNKNOWN");
+			assertThat(json).doesNotHavePath("$.matrix_api_error");
+		});
+	}
+
+	@Test
+	void successWithANonJsonBodyIsABadGatewayNotASuccess() {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(aResponse().withStatus(200).withBody("OK")));
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_GATEWAY);
+	}
+
+	@Test
+	void homeserverThatSendsAtOnceInsteadOfSchedulingIsABadGateway() {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"event_id\": \"$sent-now\"}")));
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_GATEWAY)
+			.bodyJson()
+			.extractingPath("$.detail")
+			.asString()
+			.contains("does not support delayed events (MSC4140)");
+	}
+
+	@Test
+	void droppedConnectionIsABadGateway() {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_GATEWAY)
+			.bodyJson()
+			.extractingPath("$.detail")
+			.isEqualTo("Error sending event: The homeserver could not be reached");
+	}
+
+	@Test
+	void noAnswerWithinTheResponseTimeoutIsAGatewayTimeout() {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"delay_id\": \"syd_late\"}").withFixedDelay(3000)));
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.GATEWAY_TIMEOUT).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M_UNKNOWN");
+			assertThat(json).extractingPath("$.detail")
+				.isEqualTo("Error sending event: The homeserver did not answer within 1000ms");
+		});
+	}
+
+	@Test
+	void errorBodiesCarryNoTokenStackTraceOrClassName() {
+		homeserverAnswers(500, "{\"errcode\": \"M_UNKNOWN\", \"error\": \"Internal server error\"}");
+
+		assertThat(scheduleLeave()).bodyText()
+			.doesNotContain("hs-access-token", "Exception", "org.widgetgateway", "at org.", "reactor");
+	}
+
+}

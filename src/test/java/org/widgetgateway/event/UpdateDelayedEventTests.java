@@ -1,0 +1,205 @@
+package org.widgetgateway.event;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.wiremock.spring.InjectWireMock;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.servlet.assertj.MockMvcTester;
+import org.springframework.test.web.servlet.assertj.MvcTestResult;
+
+import org.widgetgateway.GatewayWebTest;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code POST /v1/update_delayed_event} and {@code POST
+ * /v1/delayed_events/{id}/{action}}: the path form with the body-form fallback, and that
+ * a widget can only touch the delayed events it scheduled.
+ */
+@GatewayWebTest
+class UpdateDelayedEventTests {
+
+	private static final String DELAYED_EVENTS = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/";
+
+	@Autowired
+	private MockMvcTester mvc;
+
+	@InjectWireMock("homeserver")
+	private WireMockServer homeserver;
+
+	/** Schedules a delayed leave for the widget and forgets the homeserver's requests. */
+	private void scheduled(String token, String delayId) {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"delay_id\": \"" + delayId + "\"}")));
+		assertThat(this.mvc.post()
+			.uri("/v1/send_event")
+			.header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
+			.contentType(MediaType.APPLICATION_JSON)
+			.content("{\"type\": \"org.matrix.msc3401.call.member\", \"state_key\": \"\", \"delay\": 8000}"))
+			.hasStatusOk();
+		this.homeserver.resetAll();
+	}
+
+	private MvcTestResult update(String token, String body) {
+		return this.mvc.post()
+			.uri("/v1/update_delayed_event")
+			.header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
+			.contentType(MediaType.APPLICATION_JSON)
+			.content(body)
+			.exchange();
+	}
+
+	private MvcTestResult updateByPath(String token, String delayId, String action) {
+		return this.mvc.post()
+			.uri("/v1/delayed_events/{delay_id}/{action}", delayId, action)
+			.header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
+			.exchange();
+	}
+
+	@ParameterizedTest
+	@CsvSource({ "cancel, cancel", "restart, restart", "send, send", "refresh, restart" })
+	void updateUsesThePathForm(String action, String sent) {
+		scheduled("call-token", "syd_path");
+		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_path/" + sent)).willReturn(okJson("{}")));
+
+		assertThat(update("call-token", "{\"delay_id\": \"syd_path\", \"action\": \"" + action + "\"}")).hasStatusOk()
+			.bodyJson()
+			.isStrictlyEqualTo("{}");
+		this.homeserver.verify(1,
+				postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_path/" + sent))
+					.withHeader(HttpHeaders.AUTHORIZATION, equalTo("Bearer hs-access-token"))
+					.withRequestBody(equalToJson("{}")));
+	}
+
+	@Test
+	void resourceStyleEndpointDoesTheSame() {
+		scheduled("call-token", "syd_resource");
+		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_resource/restart")).willReturn(okJson("{}")));
+
+		assertThat(updateByPath("call-token", "syd_resource", "restart")).hasStatusOk()
+			.bodyJson()
+			.isStrictlyEqualTo("{}");
+		this.homeserver.verify(1, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_resource/restart")));
+	}
+
+	@Test
+	void olderHomeserverGetsTheBodyFormAfterUnrecognized() {
+		scheduled("call-token", "syd_old");
+		this.homeserver
+			.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_old/cancel")).willReturn(aResponse().withStatus(404)
+				.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
+				.withBody("{\"errcode\": \"M_UNRECOGNIZED\", \"error\": \"Unrecognized request\"}")));
+		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_old")).willReturn(okJson("{}")));
+
+		assertThat(update("call-token", "{\"delay_id\": \"syd_old\", \"action\": \"cancel\"}")).hasStatusOk();
+		this.homeserver.verify(1, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_old"))
+			.withRequestBody(equalToJson("{\"action\": \"cancel\"}")));
+	}
+
+	@Test
+	void unknownOrFinishedDelayIdIsA404WithMatrixApiError() {
+		scheduled("call-token", "syd_gone");
+		this.homeserver
+			.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_gone/restart")).willReturn(aResponse().withStatus(404)
+				.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
+				.withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Delayed event not found\"}")));
+
+		assertThat(update("call-token", "{\"delay_id\": \"syd_gone\", \"action\": \"restart\"}"))
+			.hasStatus(HttpStatus.NOT_FOUND)
+			.bodyJson()
+			.satisfies((json) -> {
+				assertThat(json).extractingPath("$.errcode").isEqualTo("M_NOT_FOUND");
+				assertThat(json).extractingPath("$.detail")
+					.isEqualTo("Error updating delayed event: The homeserver answered 404 M_NOT_FOUND: "
+							+ "Delayed event not found");
+				assertThat(json).extractingPath("$.matrix_api_error.url")
+					.asString()
+					.endsWith(DELAYED_EVENTS + "syd_gone/restart");
+			});
+	}
+
+	@Test
+	void cancelledEventCannotBeUpdatedAgainAndTheRetryStaysAtTheGateway() {
+		scheduled("call-token", "syd_done");
+		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_done/cancel")).willReturn(okJson("{}")));
+		assertThat(update("call-token", "{\"delay_id\": \"syd_done\", \"action\": \"cancel\"}")).hasStatusOk();
+
+		assertThat(update("call-token", "{\"delay_id\": \"syd_done\", \"action\": \"send\"}"))
+			.hasStatus(HttpStatus.NOT_FOUND);
+		this.homeserver.verify(1, postRequestedFor(anyUrl()));
+	}
+
+	@Test
+	void widgetCannotTouchAnotherWidgetsDelayedEvent() {
+		scheduled("call-token", "syd_alices_leave");
+		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+
+		assertThat(update("other-token", "{\"delay_id\": \"syd_alices_leave\", \"action\": \"cancel\"}"))
+			.hasStatus(HttpStatus.NOT_FOUND)
+			.bodyJson()
+			.satisfies((json) -> {
+				assertThat(json).extractingPath("$.errcode").isEqualTo("M_NOT_FOUND");
+				assertThat(json).doesNotHavePath("$.matrix_api_error");
+			});
+		assertThat(updateByPath("other-token", "syd_alices_leave", "send")).hasStatus(HttpStatus.NOT_FOUND);
+		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+	}
+
+	@Test
+	void rateLimitedRestartIsPassedThrough() {
+		scheduled("call-token", "syd_busy");
+		this.homeserver.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429)
+			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
+			.withBody(
+					"{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Too Many Requests\", \"retry_after_ms\": 800}")));
+
+		assertThat(update("call-token", "{\"delay_id\": \"syd_busy\", \"action\": \"restart\"}"))
+			.hasStatus(HttpStatus.TOO_MANY_REQUESTS)
+			.hasHeader(HttpHeaders.RETRY_AFTER, "1");
+	}
+
+	@ParameterizedTest(name = "{0}")
+	@CsvSource(delimiter = '|', quoteCharacter = '`',
+			textBlock = """
+					no delay_id       | call-token  | {"action": "cancel"}                       | 400 | M_MISSING_PARAM | Invalid request - missing delay_id
+					empty delay_id    | call-token  | {"delay_id": "", "action": "cancel"}       | 400 | M_MISSING_PARAM | Invalid request - missing delay_id
+					no capability     | plain-token | {"delay_id": "syd_x", "action": "cancel"}  | 403 | M_FORBIDDEN     | Missing capability for org.matrix.msc4157.update_delayed_event
+					unknown action    | call-token  | {"delay_id": "syd_x", "action": "pause"}   | 400 | M_INVALID_PARAM | Invalid request - unsupported action: action must be cancel, restart or send, not 'pause'
+					no action         | call-token  | {"delay_id": "syd_x"}                      | 400 | M_MISSING_PARAM | Invalid request - missing action: action must be cancel, restart or send
+					never scheduled   | call-token  | {"delay_id": "syd_never", "action": "send"}| 404 | M_NOT_FOUND     | Delayed event not found: this widget has no scheduled delayed event syd_never
+					""")
+	void refusedUpdateNeverReachesTheHomeserver(String name, String token, String body, int status, String errcode,
+			String detail) {
+		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+
+		assertThat(update(token, body)).hasStatus(status).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo(errcode);
+			assertThat(json).extractingPath("$.detail").isEqualTo(detail);
+		});
+		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+	}
+
+	@Test
+	void unknownActionInThePathIsRefused() {
+		assertThat(updateByPath("call-token", "syd_x", "pause")).hasStatus(HttpStatus.BAD_REQUEST)
+			.bodyJson()
+			.extractingPath("$.errcode")
+			.isEqualTo("M_INVALID_PARAM");
+		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+	}
+
+}
