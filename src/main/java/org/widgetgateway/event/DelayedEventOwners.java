@@ -11,8 +11,10 @@ import org.springframework.stereotype.Component;
 /**
  * Which widget scheduled which delayed event. All widgets share the gateway's one Matrix
  * session, so the homeserver cannot tell them apart: the gateway lets a widget update
- * only the delayed events it scheduled itself. An entry lives until its event is due
- * (plus a grace period) and every restart extends it; the number of entries is bounded.
+ * only the delayed events it scheduled itself. An entry lives until its event is due plus
+ * a grace period, and every restart extends it; once the event is sent or cancelled it
+ * lives for the grace period, so that a repeated update still reaches the homeserver and
+ * gets its {@code M_NOT_FOUND}. The number of entries is bounded.
  */
 @Component
 class DelayedEventOwners {
@@ -23,11 +25,12 @@ class DelayedEventOwners {
 
 	private final Cache<String, Owner> owners = Caffeine.newBuilder()
 		.maximumSize(MAXIMUM_SIZE)
-		.expireAfter(Expiry.writing((String delayId, Owner owner) -> owner.delay().plus(GRACE)))
+		.expireAfter(Expiry.writing((String delayId, Owner owner) -> owner.keepFor()))
 		.build();
 
+	/** The widget scheduled the event: it is due one delay from now. */
 	void scheduled(String delayId, String widgetId, Duration delay) {
-		this.owners.put(delayId, new Owner(widgetId, delay));
+		this.owners.put(delayId, new Owner(widgetId, delay, delay.plus(GRACE)));
 	}
 
 	boolean isOwner(String delayId, String widgetId) {
@@ -37,15 +40,17 @@ class DelayedEventOwners {
 
 	/** The event was restarted: it is due one delay from now. */
 	void restarted(String delayId) {
-		this.owners.asMap().computeIfPresent(delayId, (id, owner) -> new Owner(owner.widgetId(), owner.delay()));
+		this.owners.asMap()
+			.computeIfPresent(delayId,
+					(id, owner) -> new Owner(owner.widgetId(), owner.delay(), owner.delay().plus(GRACE)));
 	}
 
 	/** The event was sent or cancelled, or the homeserver no longer knows it. */
 	void finished(String delayId) {
-		this.owners.invalidate(delayId);
+		this.owners.asMap().computeIfPresent(delayId, (id, owner) -> new Owner(owner.widgetId(), owner.delay(), GRACE));
 	}
 
-	private record Owner(String widgetId, Duration delay) {
+	private record Owner(String widgetId, Duration delay, Duration keepFor) {
 
 	}
 

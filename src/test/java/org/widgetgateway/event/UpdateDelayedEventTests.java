@@ -1,6 +1,7 @@
 package org.widgetgateway.event;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -133,14 +134,25 @@ class UpdateDelayedEventTests {
 	}
 
 	@Test
-	void cancelledEventCannotBeUpdatedAgainAndTheRetryStaysAtTheGateway() {
+	void repeatedCancelReachesTheHomeserverAndGetsItsNotFound() {
 		scheduled("call-token", "syd_done");
-		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_done/cancel")).willReturn(okJson("{}")));
-		assertThat(update("call-token", "{\"delay_id\": \"syd_done\", \"action\": \"cancel\"}")).hasStatusOk();
+		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_done/cancel")).inScenario("cancel")
+			.whenScenarioStateIs(Scenario.STARTED)
+			.willReturn(okJson("{}"))
+			.willSetStateTo("cancelled"));
+		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_done/cancel")).inScenario("cancel")
+			.whenScenarioStateIs("cancelled")
+			.willReturn(aResponse().withStatus(404)
+				.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
+				.withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Delayed event not found\"}")));
 
-		assertThat(update("call-token", "{\"delay_id\": \"syd_done\", \"action\": \"send\"}"))
-			.hasStatus(HttpStatus.NOT_FOUND);
-		this.homeserver.verify(1, postRequestedFor(anyUrl()));
+		assertThat(update("call-token", "{\"delay_id\": \"syd_done\", \"action\": \"cancel\"}")).hasStatusOk();
+		assertThat(update("call-token", "{\"delay_id\": \"syd_done\", \"action\": \"cancel\"}"))
+			.hasStatus(HttpStatus.NOT_FOUND)
+			.bodyJson()
+			.extractingPath("$.matrix_api_error.response.errcode")
+			.isEqualTo("M_NOT_FOUND");
+		this.homeserver.verify(2, postRequestedFor(anyUrl()));
 	}
 
 	@Test

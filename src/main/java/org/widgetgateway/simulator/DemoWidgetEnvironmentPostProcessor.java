@@ -1,0 +1,68 @@
+package org.widgetgateway.simulator;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.springframework.boot.EnvironmentPostProcessor;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.context.config.ConfigDataEnvironmentPostProcessor;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyState;
+import org.springframework.core.Ordered;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.Environment;
+import org.springframework.core.env.MapPropertySource;
+
+/**
+ * With the simulator serving and no widget configured, configures the demo widget: id
+ * {@code demo}, token {@code demo-token}, the simulator's room, and what MatrixRTC needs
+ * (call member state events, delayed send and update) plus {@code m.room.message}. It is
+ * configuration like any other, so it is bound and checked as configured widgets are.
+ */
+class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
+
+	/** The demo widget's token. */
+	static final String TOKEN = "demo-token";
+
+	private static final String SOURCE = "homeserverSimulatorDemoWidget";
+
+	private static final ConfigurationPropertyName WIDGETS = ConfigurationPropertyName.of("gateway.widgets");
+
+	@Override
+	public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+		if (!ConditionalOnSimulator.OnSimulatorCondition.isActive(environment) || hasWidgets(environment)) {
+			return;
+		}
+		Map<String, Object> demo = new LinkedHashMap<>();
+		demo.put("gateway.widgets.demo.token", TOKEN);
+		demo.put("gateway.widgets.demo.room-id", SimulatorConfiguration.DEMO_ROOM);
+		demo.put("gateway.widgets.demo.capabilities[0]",
+				"org.matrix.msc2762.send.state_event:org.matrix.msc3401.call.member");
+		demo.put("gateway.widgets.demo.capabilities[1]", "org.matrix.msc4157.send.delayed_event");
+		demo.put("gateway.widgets.demo.capabilities[2]", "org.matrix.msc4157.update_delayed_event");
+		demo.put("gateway.widgets.demo.capabilities[3]", "org.matrix.msc2762.send.event:m.room.message");
+		environment.getPropertySources().addLast(new MapPropertySource(SOURCE, demo));
+	}
+
+	private static boolean hasWidgets(Environment environment) {
+		for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
+			if (source.containsDescendantOf(WIDGETS) == ConfigurationPropertyState.PRESENT) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	static boolean isDemoActive(Environment environment) {
+		return environment instanceof ConfigurableEnvironment configurable
+				&& configurable.getPropertySources().contains(SOURCE);
+	}
+
+	@Override
+	public int getOrder() {
+		return ConfigDataEnvironmentPostProcessor.ORDER + 1;
+	}
+
+}

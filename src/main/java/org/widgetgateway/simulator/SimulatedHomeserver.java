@@ -1,0 +1,348 @@
+package org.widgetgateway.simulator;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.node.ObjectNode;
+
+import org.springframework.http.HttpStatus;
+
+/**
+ * The simulated homeserver's rooms and delayed events, with Synapse's semantics for
+ * MSC4140: a delayed event fires on a real timer unless cancelled; {@code restart} sets
+ * its send time to now plus its original delay; {@code send} fires it at once; a finished
+ * or unknown id is not found. Memory is bounded: the number of scheduled events, the
+ * timeline of each room and the remembered transaction ids are capped.
+ */
+class SimulatedHomeserver {
+
+	/** The simulator's user. */
+	static final String USER_ID = "@demo:localhost";
+
+	/** The simulator's device. */
+	static final String DEVICE_ID = "SIMULATOR";
+
+	/** The longest delay accepted, as Synapse's {@code max_event_delay_duration}. */
+	static final Duration MAX_DELAY = Duration.ofDays(1);
+
+	/** The most delayed events scheduled at once. */
+	static final int MAX_SCHEDULED = 1000;
+
+	/** The most events kept in a room's timeline. */
+	static final int MAX_TIMELINE = 1000;
+
+	private static final int MAX_TRANSACTIONS = 10_000;
+
+	private static final String LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+	private final SecureRandom random = new SecureRandom();
+
+	private final Clock clock;
+
+	private final ScheduledExecutorService timers;
+
+	private final Map<String, Room> rooms = new HashMap<>();
+
+	private final Map<String, Delayed> delayed = new HashMap<>();
+
+	private final Map<String, Sent> transactions = new LinkedHashMap<>(16, 0.75f, true) {
+
+		@Override
+		protected boolean removeEldestEntry(Map.Entry<String, Sent> eldest) {
+			return size() > MAX_TRANSACTIONS;
+		}
+
+	};
+
+	private long streamPosition;
+
+	SimulatedHomeserver(Collection<String> roomIds, Clock clock) {
+		this.clock = clock;
+		this.timers = Executors.newSingleThreadScheduledExecutor((task) -> {
+			Thread thread = new Thread(task, "homeserver-simulator-timer");
+			thread.setDaemon(true);
+			return thread;
+		});
+		roomIds.forEach((roomId) -> this.rooms.put(roomId, new Room(roomId)));
+	}
+
+	/**
+	 * Sends a room event now, or schedules it. A repeated transaction id in the same room
+	 * answers what the first answered.
+	 */
+	synchronized Sent sendRoomEvent(String roomId, String type, String txnId, ObjectNode content,
+			@Nullable Long delay) {
+		Room room = room(roomId);
+		String transaction = roomId + '\n' + type + '\n' + txnId;
+		Sent previous = this.transactions.get(transaction);
+		if (previous != null) {
+			return previous;
+		}
+		Sent sent = (delay != null) ? schedule(room, type, null, content, delay)
+				: new Sent(append(room, type, null, content, now()).eventId(), null);
+		this.transactions.put(transaction, sent);
+		return sent;
+	}
+
+	/** Sends a state event now, or schedules it; every call is a new event. */
+	synchronized Sent sendStateEvent(String roomId, String type, String stateKey, ObjectNode content,
+			@Nullable Long delay) {
+		Room room = room(roomId);
+		if (delay != null) {
+			return schedule(room, type, stateKey, content, delay);
+		}
+		return new Sent(append(room, type, stateKey, content, now()).eventId(), null);
+	}
+
+	private Sent schedule(Room room, String type, @Nullable String stateKey, ObjectNode content, long delay) {
+		if (delay < 0) {
+			throw MatrixError.invalidParam("'org.matrix.msc4140.delay' must be a non-negative integer");
+		}
+		if (delay > MAX_DELAY.toMillis()) {
+			throw new MatrixError(HttpStatus.FORBIDDEN, "M_FORBIDDEN", "The requested delay (" + delay
+					+ "ms) exceeds the allowed maximum (" + MAX_DELAY.toMillis() + "ms)");
+		}
+		if (this.delayed.size() >= MAX_SCHEDULED) {
+			throw new MatrixError(HttpStatus.TOO_MANY_REQUESTS, "M_LIMIT_EXCEEDED",
+					"Too many delayed events are scheduled (the limit is " + MAX_SCHEDULED + ")");
+		}
+		String delayId = "syd_" + randomLetters(20);
+		Delayed event = new Delayed(delayId, room.roomId(), type, stateKey, content.deepCopy(), delay);
+		this.delayed.put(delayId, event);
+		start(event, now());
+		return new Sent(null, delayId);
+	}
+
+	private void start(Delayed event, long runningSince) {
+		event.runningSince = runningSince;
+		long generation = ++event.generation;
+		event.timer = this.timers.schedule(() -> fire(event.delayId, generation), event.delay, TimeUnit.MILLISECONDS);
+	}
+
+	/**
+	 * Sends a delayed event whose time has come, unless it was restarted, cancelled or
+	 * sent while this timer waited for the lock.
+	 */
+	private synchronized void fire(String delayId, long generation) {
+		Delayed event = this.delayed.get(delayId);
+		if (event != null && event.generation == generation) {
+			this.delayed.remove(delayId);
+			append(room(event.roomId), event.type, event.stateKey, event.content, event.runningSince + event.delay);
+		}
+	}
+
+	/** Cancels, restarts or sends a scheduled delayed event. */
+	synchronized void update(String delayId, String action) {
+		if (!List.of("cancel", "restart", "send").contains(action)) {
+			throw MatrixError.invalidParam("'action' must be one of cancel, restart, send");
+		}
+		Delayed event = this.delayed.get(delayId);
+		if (event == null) {
+			throw MatrixError.notFound("Delayed event not found");
+		}
+		cancelTimer(event);
+		if (action.equals("restart")) {
+			start(event, now());
+			return;
+		}
+		this.delayed.remove(delayId);
+		if (action.equals("send")) {
+			append(room(event.roomId), event.type, event.stateKey, event.content, now());
+		}
+	}
+
+	private static void cancelTimer(Delayed event) {
+		ScheduledFuture<?> timer = event.timer;
+		if (timer != null) {
+			timer.cancel(false);
+		}
+	}
+
+	/** The scheduled delayed events, soonest first. */
+	synchronized List<Delayed> scheduled() {
+		return this.delayed.values()
+			.stream()
+			.sorted(Comparator.comparingLong((Delayed event) -> event.runningSince + event.delay))
+			.map(Delayed::copy)
+			.toList();
+	}
+
+	/** The current state event of a room for a type and state key. */
+	synchronized Optional<Event> state(String roomId, String type, String stateKey) {
+		return Optional.ofNullable(room(roomId).state.get(type + '\n' + stateKey));
+	}
+
+	/** A page of a room's timeline, newest first when backwards. */
+	synchronized Page messages(String roomId, boolean backwards, @Nullable Long from, int limit) {
+		List<Event> timeline = new ArrayList<>(room(roomId).timeline);
+		if (backwards) {
+			Collections.reverse(timeline);
+		}
+		List<Event> chunk = timeline.stream()
+			.filter((event) -> from == null || (backwards ? event.position() < from : event.position() > from))
+			.limit(limit)
+			.toList();
+		long start = (from != null) ? from : (backwards ? this.streamPosition + 1 : 0);
+		Long end = chunk.isEmpty() ? null : chunk.get(chunk.size() - 1).position();
+		return new Page(chunk, start, end);
+	}
+
+	private Room room(String roomId) {
+		Room room = this.rooms.get(roomId);
+		if (room == null) {
+			throw MatrixError.notFound("Unknown room " + roomId);
+		}
+		return room;
+	}
+
+	private Event append(Room room, String type, @Nullable String stateKey, ObjectNode content, long timestamp) {
+		Event event = new Event("$" + randomEventId(), room.roomId(), type, stateKey, content.deepCopy(), USER_ID,
+				timestamp, ++this.streamPosition);
+		room.timeline.addLast(event);
+		if (room.timeline.size() > MAX_TIMELINE) {
+			room.timeline.removeFirst();
+		}
+		if (stateKey != null) {
+			room.state.put(type + '\n' + stateKey, event);
+		}
+		return event;
+	}
+
+	private long now() {
+		return this.clock.millis();
+	}
+
+	private String randomLetters(int length) {
+		StringBuilder letters = new StringBuilder(length);
+		for (int i = 0; i < length; i++) {
+			letters.append(LETTERS.charAt(this.random.nextInt(LETTERS.length())));
+		}
+		return letters.toString();
+	}
+
+	private String randomEventId() {
+		byte[] bytes = new byte[32];
+		this.random.nextBytes(bytes);
+		return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+	}
+
+	/** Stops the timers; scheduled events are dropped with the simulator's memory. */
+	void shutdown() {
+		this.timers.shutdownNow();
+	}
+
+	/**
+	 * What a send answered.
+	 *
+	 * @param eventId the id of an event sent now
+	 * @param delayId the id of a scheduled delayed event
+	 */
+	record Sent(@Nullable String eventId, @Nullable String delayId) {
+
+	}
+
+	/**
+	 * An event in a room.
+	 *
+	 * @param eventId the event id
+	 * @param roomId the room
+	 * @param type the event type
+	 * @param stateKey the state key of a state event
+	 * @param content the content
+	 * @param sender the sender
+	 * @param originServerTs when it was sent; for a timed-out delayed event, the
+	 * scheduled time
+	 * @param position its place in the simulator's stream
+	 */
+	record Event(String eventId, String roomId, String type, @Nullable String stateKey, ObjectNode content,
+			String sender, long originServerTs, long position) {
+
+	}
+
+	/**
+	 * A page of a timeline.
+	 *
+	 * @param chunk the events
+	 * @param start the position the page starts from
+	 * @param end the position to continue from, or {@code null} at the end
+	 */
+	record Page(List<Event> chunk, long start, @Nullable Long end) {
+
+	}
+
+	/** A scheduled delayed event. */
+	static final class Delayed {
+
+		final String delayId;
+
+		final String roomId;
+
+		final String type;
+
+		final @Nullable String stateKey;
+
+		final ObjectNode content;
+
+		final long delay;
+
+		long runningSince;
+
+		long generation;
+
+		@Nullable ScheduledFuture<?> timer;
+
+		Delayed(String delayId, String roomId, String type, @Nullable String stateKey, ObjectNode content, long delay) {
+			this.delayId = delayId;
+			this.roomId = roomId;
+			this.type = type;
+			this.stateKey = stateKey;
+			this.content = content;
+			this.delay = delay;
+		}
+
+		private Delayed copy() {
+			Delayed copy = new Delayed(this.delayId, this.roomId, this.type, this.stateKey, this.content.deepCopy(),
+					this.delay);
+			copy.runningSince = this.runningSince;
+			return copy;
+		}
+
+	}
+
+	private static final class Room {
+
+		private final String roomId;
+
+		private final Map<String, Event> state = new HashMap<>();
+
+		private final Deque<Event> timeline = new ArrayDeque<>();
+
+		private Room(String roomId) {
+			this.roomId = roomId;
+		}
+
+		private String roomId() {
+			return this.roomId;
+		}
+
+	}
+
+}

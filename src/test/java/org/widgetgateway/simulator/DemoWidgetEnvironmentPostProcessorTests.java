@@ -1,0 +1,48 @@
+package org.widgetgateway.simulator;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.mock.env.MockEnvironment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The demo widget is configured only when the simulator serves and no widget is.
+ */
+class DemoWidgetEnvironmentPostProcessorTests {
+
+	private final DemoWidgetEnvironmentPostProcessor postProcessor = new DemoWidgetEnvironmentPostProcessor();
+
+	@Test
+	void demoWidgetIsAddedWithNothingConfigured() {
+		MockEnvironment environment = new MockEnvironment();
+
+		this.postProcessor.postProcessEnvironment(environment, new SpringApplication());
+
+		assertThat(environment.getProperty("gateway.widgets.demo.token")).isEqualTo("demo-token");
+		assertThat(environment.getProperty("gateway.widgets.demo.room-id")).isEqualTo("!demo:localhost");
+		assertThat(DemoWidgetEnvironmentPostProcessor.isDemoActive(environment)).isTrue();
+	}
+
+	@Test
+	void configuredWidgetsReplaceTheDemo() {
+		MockEnvironment environment = new MockEnvironment().withProperty("gateway.widgets.mine.token", "t");
+
+		this.postProcessor.postProcessEnvironment(environment, new SpringApplication());
+
+		assertThat(environment.getProperty("gateway.widgets.demo.token")).isNull();
+		assertThat(DemoWidgetEnvironmentPostProcessor.isDemoActive(environment)).isFalse();
+	}
+
+	@Test
+	void realHomeserverGetsNoDemoWidget() {
+		MockEnvironment environment = new MockEnvironment().withProperty("gateway.homeserver.base-url",
+				"https://matrix.example.org");
+
+		this.postProcessor.postProcessEnvironment(environment, new SpringApplication());
+
+		assertThat(environment.getProperty("gateway.widgets.demo.token")).isNull();
+	}
+
+}

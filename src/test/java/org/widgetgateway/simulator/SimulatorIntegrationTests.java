@@ -1,0 +1,209 @@
+package org.widgetgateway.simulator;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
+
+import org.widgetgateway.HttpTestClient;
+import org.widgetgateway.HttpTestClient.Response;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A fresh gateway with nothing configured: the simulator serves and the demo widget
+ * schedules, restarts, cancels and sends delayed events through the public {@code /v1}
+ * API. What fired is read from the simulator's room state, as a person would with curl.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+class SimulatorIntegrationTests {
+
+	private static final String DEMO = "demo-token";
+
+	private static final String MEMBER = "org.matrix.msc3401.call.member";
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private ApplicationContext context;
+
+	private HttpTestClient http;
+
+	@BeforeEach
+	void client() {
+		this.http = new HttpTestClient(this.port);
+	}
+
+	/** Each test its own state key, so that the tests never see each other's events. */
+	private String joined(String device) {
+		String stateKey = "_@demo:localhost_" + device + "_m.call";
+		Response join = this.http.post("/v1/send_event", DEMO, "{\"type\": \"" + MEMBER + "\", \"state_key\": \""
+				+ stateKey + "\", \"content\": {\"application\": \"m.call\", \"call_id\": \"\"}}");
+		assertThat(join.status()).isEqualTo(200);
+		assertThat(join.json().get("event_id").stringValue()).startsWith("$");
+		return stateKey;
+	}
+
+	private String scheduleLeave(String stateKey, long delay) {
+		Response leave = this.http.post("/v1/send_event", DEMO, "{\"type\": \"" + MEMBER + "\", \"state_key\": \""
+				+ stateKey + "\", \"content\": {}, \"delay\": " + delay + "}");
+		assertThat(leave.status()).isEqualTo(200);
+		assertThat(leave.json().get("room_id").stringValue()).isEqualTo("!demo:localhost");
+		return leave.json().get("delay_id").stringValue();
+	}
+
+	private Response update(String delayId, String action) {
+		return this.http.post("/v1/delayed_events/" + delayId + "/" + action, DEMO, "");
+	}
+
+	/** The member state as the simulated homeserver serves it. */
+	private JsonNode memberState(String stateKey) {
+		Response state = this.http.get("/_matrix/client/v3/rooms/!demo:localhost/state/" + MEMBER + "/"
+				+ stateKey.replace("@", "%40").replace(":", "%3A"), "simulator-access-token");
+		assertThat(state.status()).isEqualTo(200);
+		return state.json();
+	}
+
+	private boolean hasLeft(String stateKey) {
+		return memberState(stateKey).isEmpty();
+	}
+
+	@Test
+	void simulatorAndDemoWidgetServeWithNothingConfigured() {
+		assertThat(this.context.containsBean("simulatedHomeserver")).isTrue();
+		Response widget = this.http.get("/v1/widget", DEMO);
+		assertThat(widget.status()).isEqualTo(200);
+		assertThat(widget.json().get("widget_id").stringValue()).isEqualTo("demo");
+		assertThat(widget.json().get("room_id").stringValue()).isEqualTo("!demo:localhost");
+	}
+
+	@Test
+	void delayedLeaveIsAbsentBeforeItsDelayAndPresentAfter() {
+		String member = joined("FIRES");
+		long scheduledAt = System.currentTimeMillis();
+		scheduleLeave(member, 1000);
+
+		assertThat(hasLeft(member)).isFalse();
+		await().atMost(Duration.ofSeconds(10)).pollInterval(50, TimeUnit.MILLISECONDS).until(() -> hasLeft(member));
+		assertThat(System.currentTimeMillis() - scheduledAt).isGreaterThanOrEqualTo(1000);
+	}
+
+	@Test
+	void restartPostponesTheLeave() {
+		String member = joined("RESTARTED");
+		String delayId = scheduleLeave(member, 1500);
+		await().during(Duration.ofSeconds(3))
+			.atMost(Duration.ofSeconds(10))
+			.pollInterval(250, TimeUnit.MILLISECONDS)
+			.until(() -> update(delayId, "restart").status() == 200 && !hasLeft(member));
+		long lastRestart = System.currentTimeMillis();
+		await().atMost(Duration.ofSeconds(10)).pollInterval(50, TimeUnit.MILLISECONDS).until(() -> hasLeft(member));
+		assertThat(System.currentTimeMillis() - lastRestart).isGreaterThanOrEqualTo(1000);
+	}
+
+	@Test
+	void refreshIsARestart() {
+		String member = joined("REFRESHED");
+		String delayId = scheduleLeave(member, 60_000);
+
+		assertThat(update(delayId, "refresh").status()).isEqualTo(200);
+		assertThat(update(delayId, "cancel").status()).isEqualTo(200);
+	}
+
+	@Test
+	void cancelPreventsTheLeave() {
+		String member = joined("CANCELLED");
+		String delayId = scheduleLeave(member, 500);
+
+		assertThat(update(delayId, "cancel").status()).isEqualTo(200);
+		await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).until(() -> !hasLeft(member));
+	}
+
+	@Test
+	void sendFiresTheLeaveAtOnce() {
+		String member = joined("SENT");
+		String delayId = scheduleLeave(member, 600_000);
+
+		assertThat(update(delayId, "send").status()).isEqualTo(200);
+		assertThat(hasLeft(member)).isTrue();
+	}
+
+	@Test
+	void finishedDelayIdAnswers404WithMatrixApiError() {
+		String member = joined("FINISHED");
+		String delayId = scheduleLeave(member, 600_000);
+		assertThat(update(delayId, "send").status()).isEqualTo(200);
+
+		Response again = update(delayId, "restart");
+		assertThat(again.status()).isEqualTo(404);
+		JsonNode problem = again.json();
+		assertThat(problem.get("errcode").stringValue()).isEqualTo("M_NOT_FOUND");
+		assertThat(problem.at("/matrix_api_error/http_status").intValue()).isEqualTo(404);
+		assertThat(problem.at("/matrix_api_error/response/errcode").stringValue()).isEqualTo("M_NOT_FOUND");
+		assertThat(problem.at("/matrix_api_error/response/error").stringValue()).isEqualTo("Delayed event not found");
+		assertThat(problem.at("/matrix_api_error/url").stringValue())
+			.endsWith("/_matrix/client/unstable/org.matrix.msc4140/delayed_events/" + delayId + "/restart");
+	}
+
+	@Test
+	void timedOutEventIsSentWithItsScheduledTimestamp() {
+		String member = joined("TIMESTAMP");
+		long before = System.currentTimeMillis();
+		scheduleLeave(member, 300);
+		await().atMost(Duration.ofSeconds(10)).pollInterval(50, TimeUnit.MILLISECONDS).until(() -> hasLeft(member));
+
+		Response event = this.http.get("/_matrix/client/v3/rooms/!demo:localhost/state/" + MEMBER + "/"
+				+ member.replace("@", "%40").replace(":", "%3A") + "?format=event", "simulator-access-token");
+		long sentAt = event.json().get("origin_server_ts").longValue();
+		assertThat(sentAt).isBetween(before + 300, System.currentTimeMillis());
+	}
+
+	@Test
+	void roomMessagesAreSentAtOnceAndShowInTheTimeline() {
+		Response sent = this.http.post("/v1/send_event", DEMO,
+				"{\"type\": \"m.room.message\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"hello\"}}");
+		assertThat(sent.status()).isEqualTo(200);
+		String eventId = sent.json().get("event_id").stringValue();
+
+		JsonNode messages = this.http
+			.get("/_matrix/client/v3/rooms/!demo:localhost/messages?dir=b&limit=50", "simulator-access-token")
+			.json();
+		assertThat(messages.get("chunk").valueStream().map((event) -> event.get("event_id").stringValue()))
+			.contains(eventId);
+	}
+
+	@Test
+	void stateKeysWithReservedCharactersRoundTrip() {
+		String stateKey = "a/b#c?d%e f@g:h é";
+		Response sent = this.http.post("/v1/send_event", DEMO,
+				"{\"type\": \"" + MEMBER + "\", \"state_key\": \"" + stateKey + "\", \"content\": {\"k\": 1}}");
+		assertThat(sent.status()).isEqualTo(200);
+
+		Response state = this.http.get("/_matrix/client/v3/rooms/!demo:localhost/state/" + MEMBER + "/"
+				+ "a%2Fb%23c%3Fd%25e%20f%40g%3Ah%20%C3%A9", "simulator-access-token");
+		assertThat(state.status()).isEqualTo(200);
+		assertThat(state.json().get("k").intValue()).isEqualTo(1);
+	}
+
+	@Test
+	void delayAboveTheSimulatorsMaximumIsRefusedAsSynapseDoes() {
+		Response refused = this.http.put(
+				"/_matrix/client/v3/rooms/!demo:localhost/state/" + MEMBER + "/x?org.matrix.msc4140.delay=86400001",
+				"simulator-access-token", "{}");
+		assertThat(refused.status()).isEqualTo(403);
+		assertThat(refused.json().get("errcode").stringValue()).isEqualTo("M_FORBIDDEN");
+		assertThat(refused.json().get("error").stringValue())
+			.isEqualTo("The requested delay (86400001ms) exceeds the allowed maximum (86400000ms)");
+	}
+
+}
