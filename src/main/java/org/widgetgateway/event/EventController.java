@@ -57,7 +57,7 @@ class EventController {
 	@ApiErrors
 	Mono<EmptyResponse> updateDelayedEvent(@AuthenticationPrincipal Widget widget,
 			@RequestBody UpdateDelayedEventRequest request) {
-		return this.events.updateDelayedEvent(widget, request.delayId(), request.action())
+		return this.events.updateDelayedEvent(widget, request.delayId(), request.action(), null)
 			.thenReturn(EmptyResponse.INSTANCE);
 	}
 
@@ -69,7 +69,7 @@ class EventController {
 			@Parameter(example = "syd_wlGAStYmBRRdjyCifqXF") @PathVariable("delay_id") String delayId,
 			@Parameter(schema = @Schema(allowableValues = { "cancel", "restart", "send", "refresh" }),
 					example = "restart") @PathVariable("action") String action) {
-		return this.events.updateDelayedEvent(widget, delayId, action).thenReturn(EmptyResponse.INSTANCE);
+		return this.events.updateDelayedEvent(widget, delayId, action, null).thenReturn(EmptyResponse.INSTANCE);
 	}
 
 	/**

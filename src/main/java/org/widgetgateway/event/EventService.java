@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.UUID;
 
 import org.jspecify.annotations.Nullable;
@@ -45,15 +46,15 @@ public class EventService {
 
 	private final DelayedEventOwners owners;
 
-	private final IdempotentSends idempotentSends;
+	private final IdempotentRequests idempotentRequests;
 
 	private final JsonMapper jsonMapper;
 
-	EventService(HomeserverClient homeserver, DelayedEventOwners owners, IdempotentSends idempotentSends,
+	EventService(HomeserverClient homeserver, DelayedEventOwners owners, IdempotentRequests idempotentRequests,
 			JsonMapper jsonMapper) {
 		this.homeserver = homeserver;
 		this.owners = owners;
-		this.idempotentSends = idempotentSends;
+		this.idempotentRequests = idempotentRequests;
 		this.jsonMapper = jsonMapper;
 	}
 
@@ -71,7 +72,7 @@ public class EventService {
 			if (idempotencyKey == null) {
 				return send(widget, event);
 			}
-			return this.idempotentSends.once(widget.id(), idempotencyKey, fingerprint(event),
+			return this.idempotentRequests.once(widget.id(), idempotencyKey, fingerprint(event),
 					() -> send(widget, event));
 		});
 	}
@@ -165,8 +166,8 @@ public class EventService {
 		return "wgk" + HexFormat.of().formatHex(sha256(widget.id() + '\n' + idempotencyKey)).substring(0, 40);
 	}
 
-	private byte[] fingerprint(OutgoingEvent event) {
-		return sha256(this.jsonMapper.writeValueAsString(event));
+	private byte[] fingerprint(Object request) {
+		return sha256(this.jsonMapper.writeValueAsString(request));
 	}
 
 	private static byte[] sha256(String text) {
@@ -183,9 +184,12 @@ public class EventService {
 	 * @param widget the calling widget
 	 * @param delayId the delay id that {@code send_event} returned
 	 * @param action {@code cancel}, {@code restart} (or {@code refresh}) or {@code send}
+	 * @param idempotencyKey a key that makes a retry of the same request return the first
+	 * answer instead of updating again, or {@code null}
 	 * @return completes when the homeserver has done it
 	 */
-	public Mono<Void> updateDelayedEvent(Widget widget, @Nullable String delayId, @Nullable String action) {
+	public Mono<Void> updateDelayedEvent(Widget widget, @Nullable String delayId, @Nullable String action,
+			@Nullable String idempotencyKey) {
 		return Mono.defer(() -> {
 			if (!StringUtils.hasLength(delayId)) {
 				throw WidgetApiException.badRequest("M_MISSING_PARAM", MISSING_DELAY_ID);
@@ -205,17 +209,25 @@ public class EventService {
 				throw WidgetApiException.notFound(DELAYED_EVENT_NOT_FOUND,
 						DELAYED_EVENT_NOT_FOUND + ": this widget has no scheduled delayed event " + delayId);
 			}
-			return this.homeserver.updateDelayedEvent(delayId, checked)
-				.doOnSuccess((ignored) -> updated(delayId, checked))
-				.onErrorMap(HomeserverException.class, (ex) -> {
-					boolean gone = ex.error() != null && (ex.error().httpStatus() == 404
-							|| checked == DelayedEventAction.SEND && ex.error().httpStatus() == 403);
-					if (gone) {
-						this.owners.finished(delayId);
-					}
-					return WidgetApiException.fromHomeserver("Error updating delayed event", ex);
-				});
+			if (idempotencyKey == null) {
+				return update(delayId, checked);
+			}
+			return this.idempotentRequests.once(widget.id(), idempotencyKey,
+					fingerprint(List.of(delayId, checked.wireName())), () -> update(delayId, checked));
 		});
+	}
+
+	private Mono<Void> update(String delayId, DelayedEventAction action) {
+		return this.homeserver.updateDelayedEvent(delayId, action)
+			.doOnSuccess((ignored) -> updated(delayId, action))
+			.onErrorMap(HomeserverException.class, (ex) -> {
+				boolean gone = ex.error() != null && (ex.error().httpStatus() == 404
+						|| action == DelayedEventAction.SEND && ex.error().httpStatus() == 403);
+				if (gone) {
+					this.owners.finished(delayId);
+				}
+				return WidgetApiException.fromHomeserver("Error updating delayed event", ex);
+			});
 	}
 
 	private void updated(String delayId, DelayedEventAction action) {

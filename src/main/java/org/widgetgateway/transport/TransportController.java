@@ -1,0 +1,166 @@
+package org.widgetgateway.transport;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+import org.springframework.http.MediaType;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+import org.widgetgateway.docs.ApiErrors;
+import org.widgetgateway.problem.WidgetApiException;
+import org.widgetgateway.widget.Widget;
+
+/**
+ * {@code POST /v1/transport}: one widget-API request envelope in, the envelope with its
+ * {@code response} out, with HTTP 200 whatever the action's outcome, as over
+ * {@code postMessage}. A body that is not a request envelope is a 400 problem.
+ */
+@RestController
+@Tag(name = "Transport", description = "The widget API's own envelopes, for libraries that already speak it")
+class TransportController {
+
+	private final WidgetApiTransport transport;
+
+	TransportController(WidgetApiTransport transport) {
+		this.transport = transport;
+	}
+
+	@PostMapping(path = "/v1/transport", consumes = MediaType.APPLICATION_JSON_VALUE,
+			produces = MediaType.APPLICATION_JSON_VALUE)
+	@Operation(summary = "Send a widget-API request envelope; the reply is the envelope with `response` added",
+			description = """
+					For widgets and libraries that already speak the widget API (matrix-widget-api, the Rust \
+					SDK's widget machine): replace `postMessage` with this call and keep every message as it is. \
+					`api` must be `fromWidget` and `widgetId` the id of the widget the token authenticates. \
+					Actions: `supported_api_versions`, `content_loaded`, `send_event`, \
+					`org.matrix.msc4157.update_delayed_event` (also `update_delayed_event` and \
+					`org.matrix.msc4157.update.delayed_event`) and `org.matrix.msc2974.request_capabilities` \
+					(answered with the approved subset). Action errors come back in `response.error`, with \
+					`matrix_api_error` when the homeserver refused. The `requestId` is also an idempotency key: \
+					the same envelope sent again gets the first answer and sends nothing.""")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
+			schema = @Schema(implementation = Envelope.class),
+			examples = {
+					@ExampleObject(name = "send_event: schedule a delayed leave",
+							value = """
+									{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732853284",
+									 "action": "send_event",
+									 "data": {"type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEVICE_m.call",
+									          "content": {}, "delay": 8000}}"""),
+					@ExampleObject(name = "send_event: a message now", value = """
+							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732853290",
+							 "action": "send_event",
+							 "data": {"type": "m.room.message", "content": {"msgtype": "m.text", "body": "Hello"}}}"""),
+					@ExampleObject(name = "update_delayed_event: restart", value = """
+							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732858284",
+							 "action": "org.matrix.msc4157.update_delayed_event",
+							 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "restart"}}"""),
+					@ExampleObject(name = "update_delayed_event: send the leave now", value = """
+							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732900000",
+							 "action": "org.matrix.msc4157.update_delayed_event",
+							 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "send"}}"""),
+					@ExampleObject(name = "request_capabilities",
+							value = """
+									{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732850000",
+									 "action": "org.matrix.msc2974.request_capabilities",
+									 "data": {"capabilities": ["org.matrix.msc4157.send.delayed_event", "m.always_on_screen"]}}"""),
+					@ExampleObject(name = "supported_api_versions", value = """
+							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732849000",
+							 "action": "supported_api_versions", "data": {}}"""),
+					@ExampleObject(name = "content_loaded", value = """
+							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732848000",
+							 "action": "content_loaded", "data": {}}""") }))
+	@ApiResponse(responseCode = "200",
+			description = "The envelope with `response` added: the action's answer, or "
+					+ "`{\"error\": {\"message\", \"matrix_api_error\"?}}`",
+			content = @Content(schema = @Schema(implementation = Envelope.class), examples = { @ExampleObject(
+					name = "scheduled",
+					value = """
+							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732853284",
+							 "action": "send_event",
+							 "data": {"type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEVICE_m.call",
+							          "content": {}, "delay": 8000},
+							 "response": {"room_id": "!abc:example.org", "delay_id": "syd_wlGAStYmBRRdjyCifqXF"}}"""),
+					@ExampleObject(name = "homeserver refused",
+							value = """
+									{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732858284",
+									 "action": "org.matrix.msc4157.update_delayed_event",
+									 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "restart"},
+									 "response": {"error": {"message": "Error updating delayed event",
+									   "matrix_api_error": {"http_status": 404, "http_headers": {"content-type": "application/json"},
+									     "url": "https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",
+									     "response": {"errcode": "M_NOT_FOUND", "error": "Delayed event not found"}}}}}"""),
+					@ExampleObject(name = "refused by the grant", value = """
+							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732853300",
+							 "action": "send_event", "data": {"type": "m.room.topic", "state_key": "", "content": {}},
+							 "response": {"error": {"message": "Cannot send state events of this type"}}}""") }))
+	@ApiErrors
+	Mono<ObjectNode> transport(@AuthenticationPrincipal Widget widget, @RequestBody JsonNode body) {
+		return this.transport.answer(widget, checkedEnvelope(body));
+	}
+
+	private static ObjectNode checkedEnvelope(JsonNode body) {
+		if (!(body instanceof ObjectNode envelope)) {
+			throw WidgetApiException.badRequest("M_BAD_JSON", "The body must be a widget-API request envelope: "
+					+ "{\"api\": \"fromWidget\", \"widgetId\", \"requestId\", \"action\", \"data\"}");
+		}
+		JsonNode api = envelope.get("api");
+		if (api == null || !api.isString() || !api.stringValue().equals("fromWidget")) {
+			throw WidgetApiException.badRequest("M_INVALID_PARAM",
+					"The envelope's api must be \"fromWidget\": the gateway answers requests from widgets");
+		}
+		requireText(envelope, "action");
+		requireText(envelope, "requestId");
+		requireText(envelope, "widgetId");
+		JsonNode data = envelope.get("data");
+		if (data != null && !data.isObject()) {
+			throw WidgetApiException.badRequest("M_BAD_JSON", "The envelope's data must be a JSON object");
+		}
+		if (envelope.has("response")) {
+			throw WidgetApiException.badRequest("M_INVALID_PARAM",
+					"The envelope already has a response: send requests, not replies");
+		}
+		return envelope;
+	}
+
+	private static void requireText(ObjectNode envelope, String member) {
+		JsonNode value = envelope.get(member);
+		if (value == null || !value.isString() || value.stringValue().isEmpty()) {
+			throw WidgetApiException.badRequest("M_MISSING_PARAM",
+					"The envelope needs " + member + ", a non-empty string: it is not a widget-API request without it");
+		}
+	}
+
+	/**
+	 * A widget-API envelope (documentation only: the body is read as JSON, so that
+	 * members the gateway does not know come back unchanged).
+	 *
+	 * @param api always {@code fromWidget} in a request
+	 * @param widgetId the widget's id
+	 * @param requestId the widget's id for this request; also its idempotency key
+	 * @param action the widget-API action
+	 * @param data the action's request data
+	 * @param response added in the reply
+	 */
+	@Schema(name = "WidgetApiEnvelope")
+	record Envelope(@Schema(example = "fromWidget", allowableValues = "fromWidget") String api,
+			@Schema(example = "element-call") String widgetId,
+			@Schema(example = "widgetapi-1721732853284") String requestId,
+			@Schema(example = "send_event") String action, @Schema(type = "object") Object data,
+			@Schema(type = "object", accessMode = Schema.AccessMode.READ_ONLY,
+					description = "The action's answer, or {\"error\": {\"message\", \"matrix_api_error\"?}}") @JsonProperty("response") Object response) {
+
+	}
+
+}

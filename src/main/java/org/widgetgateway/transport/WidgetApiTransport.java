@@ -1,0 +1,130 @@
+package org.widgetgateway.transport;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import org.springframework.stereotype.Component;
+
+import org.widgetgateway.event.EventService;
+import org.widgetgateway.event.SendEventRequest;
+import org.widgetgateway.problem.WidgetApiException;
+import org.widgetgateway.widget.Widget;
+import org.widgetgateway.widget.WidgetApiVersions;
+
+/**
+ * Answers widget-API request envelopes as a widget host answers them over
+ * {@code postMessage}: each action goes to the service the REST endpoints use, and its
+ * failure becomes {@code response.error} with the reference host's message and, when the
+ * homeserver refused, {@code matrix_api_error}.
+ */
+@Component
+class WidgetApiTransport {
+
+	private static final Log logger = LogFactory.getLog(WidgetApiTransport.class);
+
+	/** Transport request ids and REST idempotency keys must never meet. */
+	private static final String IDEMPOTENCY_PREFIX = "transport\n";
+
+	private final EventService events;
+
+	private final JsonMapper jsonMapper;
+
+	WidgetApiTransport(EventService events, JsonMapper jsonMapper) {
+		this.events = events;
+		this.jsonMapper = jsonMapper;
+	}
+
+	/**
+	 * Answers a request envelope that {@link TransportController} has checked.
+	 * @param widget the authenticated widget
+	 * @param envelope the request envelope
+	 * @return the envelope with {@code response} added
+	 */
+	Mono<ObjectNode> answer(Widget widget, ObjectNode envelope) {
+		String widgetId = envelope.get("widgetId").stringValue();
+		String action = envelope.get("action").stringValue();
+		JsonNode data = envelope.has("data") ? envelope.get("data") : this.jsonMapper.createObjectNode();
+		String requestId = envelope.get("requestId").stringValue();
+		Mono<JsonNode> response = widget.id().equals(widgetId)
+				? dispatch(widget, action, data, IDEMPOTENCY_PREFIX + requestId)
+				: Mono.error(WidgetApiException.forbidden("Invalid request - widgetId '" + widgetId
+						+ "' is not the id of the widget that this token authenticates ('" + widget.id() + "')"));
+		return response.onErrorResume((ex) -> Mono.just(errorResponse(ex)))
+			.map((answer) -> envelope.deepCopy().set("response", answer));
+	}
+
+	private Mono<JsonNode> dispatch(Widget widget, String action, JsonNode data, String idempotencyKey) {
+		return switch (action) {
+			case "supported_api_versions" -> Mono.just(this.jsonMapper.createObjectNode()
+				.set("supported_versions", this.jsonMapper.valueToTree(WidgetApiVersions.SUPPORTED)));
+			case "content_loaded" -> Mono.just(this.jsonMapper.createObjectNode());
+			case "org.matrix.msc2974.request_capabilities" ->
+				Mono.fromSupplier(() -> requestCapabilities(widget, data));
+			case "send_event" -> Mono.defer(() -> this.events.sendEvent(widget, sendEventRequest(data), idempotencyKey))
+				.map(this.jsonMapper::valueToTree);
+			case "org.matrix.msc4157.update_delayed_event", "update_delayed_event",
+					"org.matrix.msc4157.update.delayed_event" ->
+				this.events.updateDelayedEvent(widget, text(data, "delay_id"), text(data, "action"), idempotencyKey)
+					.thenReturn(this.jsonMapper.createObjectNode());
+			default ->
+				Mono.error(WidgetApiException.badRequest("M_UNRECOGNIZED", "Unknown or unsupported action: " + action));
+		};
+	}
+
+	private JsonNode requestCapabilities(Widget widget, JsonNode data) {
+		JsonNode requested = data.get("capabilities");
+		if (requested == null || !requested.isArray()) {
+			throw WidgetApiException.badRequest("M_MISSING_PARAM",
+					"Invalid request - capabilities must be a list of capability strings");
+		}
+		List<String> capabilities = new ArrayList<>();
+		requested.forEach((capability) -> {
+			if (capability.isString()) {
+				capabilities.add(capability.stringValue());
+			}
+		});
+		return this.jsonMapper.createObjectNode()
+			.set("capabilities", this.jsonMapper.valueToTree(widget.capabilities().approve(capabilities)));
+	}
+
+	private SendEventRequest sendEventRequest(JsonNode data) {
+		try {
+			return this.jsonMapper.treeToValue(data, SendEventRequest.class);
+		}
+		catch (JacksonException ex) {
+			throw WidgetApiException.badRequest("M_BAD_JSON", "Invalid request - malformed send_event data");
+		}
+	}
+
+	private static @Nullable String text(JsonNode data, String field) {
+		JsonNode value = data.get(field);
+		return (value != null && value.isString()) ? value.stringValue() : null;
+	}
+
+	private ObjectNode errorResponse(Throwable ex) {
+		ObjectNode error = this.jsonMapper.createObjectNode();
+		if (ex instanceof WidgetApiException failure) {
+			error.put("message", failure.getMessage());
+			if (failure.matrixApiError() != null) {
+				error.set("matrix_api_error", this.jsonMapper.valueToTree(failure.matrixApiError()));
+			}
+		}
+		else {
+			logger.error("Unexpected failure answering a widget-API request", ex);
+			error.put("message", "The gateway failed to handle the request");
+		}
+		ObjectNode response = this.jsonMapper.createObjectNode();
+		response.set("error", error);
+		return response;
+	}
+
+}
