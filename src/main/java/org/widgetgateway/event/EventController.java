@@ -18,6 +18,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import org.widgetgateway.docs.ApiErrors;
+import org.widgetgateway.docs.HomeserverErrors;
 import org.widgetgateway.widget.Widget;
 
 /**
@@ -43,6 +44,7 @@ class EventController {
 					+ "`delay` an integer from 1 to the widget's max-delay, and neither `parent_delay_id` nor "
 					+ "`sticky_duration_ms`. A refused request never reaches the homeserver.")
 	@ApiErrors
+	@HomeserverErrors
 	Mono<SendEventResponse> sendEvent(@AuthenticationPrincipal Widget widget, @RequestBody SendEventRequest request,
 			@Parameter(description = "Makes a retry safe: a second request with the same key (from the same widget) "
 					+ "gets the first answer and sends nothing.", example = "leave-2c1f") @RequestHeader(
@@ -55,6 +57,7 @@ class EventController {
 			description = "`refresh` is accepted as `restart`. A widget can only update the delayed events it "
 					+ "scheduled itself; any other id answers 404.")
 	@ApiErrors
+	@HomeserverErrors
 	Mono<EmptyResponse> updateDelayedEvent(@AuthenticationPrincipal Widget widget,
 			@RequestBody UpdateDelayedEventRequest request) {
 		return this.events.updateDelayedEvent(widget, request.delayId(), request.action(), null)
@@ -65,6 +68,7 @@ class EventController {
 	@Operation(summary = "Cancel, restart or send one of the widget's delayed events (resource style)",
 			description = "The same as `POST /v1/update_delayed_event`, with the delay id and action in the path.")
 	@ApiErrors
+	@HomeserverErrors
 	Mono<EmptyResponse> updateDelayedEventByPath(@AuthenticationPrincipal Widget widget,
 			@Parameter(example = "syd_wlGAStYmBRRdjyCifqXF") @PathVariable("delay_id") String delayId,
 			@Parameter(schema = @Schema(allowableValues = { "cancel", "restart", "send", "refresh" }),

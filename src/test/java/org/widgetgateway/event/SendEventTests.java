@@ -56,6 +56,16 @@ class SendEventTests {
 			.exchange();
 	}
 
+	private MvcTestResult send(String token, String idempotencyKey, String body) {
+		return this.mvc.post()
+			.uri("/v1/send_event")
+			.header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
+			.header("Idempotency-Key", idempotencyKey)
+			.contentType(MediaType.APPLICATION_JSON)
+			.content(body)
+			.exchange();
+	}
+
 	@Test
 	void delayedStateEventIsScheduledWithTheMsc4140QueryParameter() {
 		this.homeserver.stubFor(put(urlEqualTo(MEMBER_STATE + "?org.matrix.msc4140.delay=8000"))
@@ -158,12 +168,10 @@ class SendEventTests {
 				 "content": {}, "delay": 8000}""";
 
 		for (int attempt = 0; attempt < 3; attempt++) {
-			assertThat(this.mvc.post()
-				.uri("/v1/send_event")
-				.header(HttpHeaders.AUTHORIZATION, "Bearer call-token")
-				.header("Idempotency-Key", "leave-1")
-				.contentType(MediaType.APPLICATION_JSON)
-				.content(leave)).hasStatusOk().bodyJson().extractingPath("$.delay_id").isEqualTo("syd_once");
+			assertThat(send("call-token", "leave-1", leave)).hasStatusOk()
+				.bodyJson()
+				.extractingPath("$.delay_id")
+				.isEqualTo("syd_once");
 		}
 		this.homeserver.verify(1, putRequestedFor(anyUrl()));
 	}
@@ -176,12 +184,7 @@ class SendEventTests {
 				{"type": "org.matrix.msc3401.call.member", "state_key": "", "delay": 8000}""";
 
 		for (String token : new String[] { "call-token", "other-token" }) {
-			assertThat(this.mvc.post()
-				.uri("/v1/send_event")
-				.header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
-				.header("Idempotency-Key", "shared-key")
-				.contentType(MediaType.APPLICATION_JSON)
-				.content(leave)).hasStatusOk();
+			assertThat(send(token, "shared-key", leave)).hasStatusOk();
 		}
 		this.homeserver.verify(2, putRequestedFor(anyUrl()));
 	}
@@ -191,12 +194,7 @@ class SendEventTests {
 		this.homeserver.stubFor(put(urlMatching(CALL_ROOM + "/send/.*")).willReturn(okJson("{\"event_id\": \"$m\"}")));
 		String message = "{\"type\": \"m.room.message\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"x\"}}";
 
-		assertThat(this.mvc.post()
-			.uri("/v1/send_event")
-			.header(HttpHeaders.AUTHORIZATION, "Bearer call-token")
-			.header("Idempotency-Key", "message-7")
-			.contentType(MediaType.APPLICATION_JSON)
-			.content(message)).hasStatusOk();
+		assertThat(send("call-token", "message-7", message)).hasStatusOk();
 
 		LoggedRequest request = this.homeserver.findAll(putRequestedFor(anyUrl())).get(0);
 		assertThat(request.getUrl())
@@ -209,18 +207,8 @@ class SendEventTests {
 		String first = "{\"type\": \"org.matrix.msc3401.call.member\", \"state_key\": \"\", \"delay\": 8000}";
 		String second = "{\"type\": \"org.matrix.msc3401.call.member\", \"state_key\": \"\", \"delay\": 9000}";
 
-		assertThat(this.mvc.post()
-			.uri("/v1/send_event")
-			.header(HttpHeaders.AUTHORIZATION, "Bearer call-token")
-			.header("Idempotency-Key", "reused")
-			.contentType(MediaType.APPLICATION_JSON)
-			.content(first)).hasStatusOk();
-		assertThat(this.mvc.post()
-			.uri("/v1/send_event")
-			.header(HttpHeaders.AUTHORIZATION, "Bearer call-token")
-			.header("Idempotency-Key", "reused")
-			.contentType(MediaType.APPLICATION_JSON)
-			.content(second)).hasStatus(HttpStatus.BAD_REQUEST)
+		assertThat(send("call-token", "reused", first)).hasStatusOk();
+		assertThat(send("call-token", "reused", second)).hasStatus(HttpStatus.BAD_REQUEST)
 			.bodyJson()
 			.extractingPath("$.errcode")
 			.isEqualTo("M_INVALID_PARAM");
@@ -238,18 +226,11 @@ class SendEventTests {
 			.willReturn(okJson("{\"delay_id\": \"syd_second\"}")));
 		String leave = "{\"type\": \"org.matrix.msc3401.call.member\", \"state_key\": \"\", \"delay\": 8000}";
 
-		assertThat(this.mvc.post()
-			.uri("/v1/send_event")
-			.header(HttpHeaders.AUTHORIZATION, "Bearer call-token")
-			.header("Idempotency-Key", "after-failure")
-			.contentType(MediaType.APPLICATION_JSON)
-			.content(leave)).hasStatus(HttpStatus.BAD_GATEWAY);
-		assertThat(this.mvc.post()
-			.uri("/v1/send_event")
-			.header(HttpHeaders.AUTHORIZATION, "Bearer call-token")
-			.header("Idempotency-Key", "after-failure")
-			.contentType(MediaType.APPLICATION_JSON)
-			.content(leave)).hasStatusOk().bodyJson().extractingPath("$.delay_id").isEqualTo("syd_second");
+		assertThat(send("call-token", "after-failure", leave)).hasStatus(HttpStatus.BAD_GATEWAY);
+		assertThat(send("call-token", "after-failure", leave)).hasStatusOk()
+			.bodyJson()
+			.extractingPath("$.delay_id")
+			.isEqualTo("syd_second");
 	}
 
 	@ParameterizedTest(name = "{0}")
