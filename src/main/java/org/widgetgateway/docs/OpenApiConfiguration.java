@@ -1,7 +1,9 @@
 package org.widgetgateway.docs;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
@@ -16,6 +18,9 @@ import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
 import io.swagger.v3.oas.models.servers.Server;
 
+import org.springdoc.core.utils.SpringDocUtils;
+import tools.jackson.databind.JsonNode;
+
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -27,6 +32,11 @@ import org.springframework.context.annotation.Configuration;
 class OpenApiConfiguration {
 
 	static final String WIDGET_TOKEN = "widgetToken";
+
+	static {
+		// Jackson trees in request bodies are plain JSON values, not beans to introspect.
+		SpringDocUtils.getConfig().replaceWithSchema(JsonNode.class, new Schema<>());
+	}
 
 	@Bean
 	OpenAPI widgetGatewayOpenApi() {
@@ -56,11 +66,21 @@ class OpenApiConfiguration {
 			.addProperty("http_status", new IntegerSchema().example(404))
 			.addProperty("http_headers",
 					new MapSchema().additionalProperties(new StringSchema())
-						.example(Map.of("content-type", "application/json")))
+						.example(orderedMap("content-type", "application/json")))
 			.addProperty("url", new StringSchema().example(
 					"https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart"))
-			.addProperty("response", new ObjectSchema().description("The homeserver's JSON error body")
-				.example(Map.of("errcode", "M_NOT_FOUND", "error", "Delayed event not found")));
+			.addProperty("response",
+					new Schema<Object>().types(Set.of("object"))
+						.description("The homeserver's JSON error body")
+						.example(orderedMap("errcode", "M_NOT_FOUND", "error", "Delayed event not found")));
+	}
+
+	private static Map<String, String> orderedMap(String... keysAndValues) {
+		Map<String, String> map = new LinkedHashMap<>();
+		for (int i = 0; i < keysAndValues.length; i += 2) {
+			map.put(keysAndValues[i], keysAndValues[i + 1]);
+		}
+		return map;
 	}
 
 	private static Schema<?> problem() {

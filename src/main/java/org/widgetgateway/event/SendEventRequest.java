@@ -23,7 +23,7 @@ import tools.jackson.databind.JsonNode;
 public record SendEventRequest(
 		@Schema(description = "Event type.", example = "org.matrix.msc3401.call.member",
 				requiredMode = Schema.RequiredMode.REQUIRED) @Nullable String type,
-		@Schema(description = "Event content; a JSON object, `{}` when absent.", type = "object",
+		@Schema(description = "Event content; a JSON object, `{}` when absent.", types = "object",
 				example = "{}") @Nullable JsonNode content,
 		@Schema(description = "State key; present (even empty) makes this a state event.",
 				example = "_@alice:example.org_DEVICE_m.call") @JsonProperty("state_key") @Nullable String stateKey,
@@ -32,7 +32,7 @@ public record SendEventRequest(
 				example = "!abc:example.org") @JsonProperty("room_id") @Nullable String roomId,
 		@Schema(description = "Milliseconds until the homeserver sends the event, from 1 to the widget's "
 				+ "max-delay; makes it a delayed event (needs `org.matrix.msc4157.send.delayed_event`).",
-				type = "integer", format = "int64", minimum = "1", example = "8000") @Nullable JsonNode delay,
+				types = "integer", format = "int64", minimum = "1", example = "8000") @Nullable JsonNode delay,
 		@Schema(description = "Not supported: refused with 400.",
 				deprecated = true) @JsonProperty("parent_delay_id") @Nullable String parentDelayId,
 		@Schema(description = "Not supported yet: refused with 400.",

@@ -157,8 +157,8 @@ class TransportController {
 	record Envelope(@Schema(example = "fromWidget", allowableValues = "fromWidget") String api,
 			@Schema(example = "element-call") String widgetId,
 			@Schema(example = "widgetapi-1721732853284") String requestId,
-			@Schema(example = "send_event") String action, @Schema(type = "object") Object data,
-			@Schema(type = "object", accessMode = Schema.AccessMode.READ_ONLY,
+			@Schema(example = "send_event") String action, @Schema(types = "object") Object data,
+			@Schema(types = "object", accessMode = Schema.AccessMode.READ_ONLY,
 					description = "The action's answer, or {\"error\": {\"message\", \"matrix_api_error\"?}}") @JsonProperty("response") Object response) {
 
 	}
