@@ -102,13 +102,6 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 					+ "https://matrix.example.org, but was '" + baseUrl + "'");
 		}
 
-		/**
-		 * Whether a real homeserver is configured, rather than the embedded simulator.
-		 */
-		public boolean isConfigured() {
-			return this.baseUrl != null;
-		}
-
 	}
 
 	/**

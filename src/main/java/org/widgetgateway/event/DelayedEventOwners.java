@@ -33,9 +33,13 @@ class DelayedEventOwners {
 		this.owners.put(delayId, new Owner(widgetId, delay, delay.plus(GRACE)));
 	}
 
-	boolean isOwner(String delayId, String widgetId) {
+	/** Whose the event is, as far as this gateway knows. */
+	Ownership ownership(String delayId, String widgetId) {
 		Owner owner = this.owners.getIfPresent(delayId);
-		return owner != null && owner.widgetId().equals(widgetId);
+		if (owner == null) {
+			return Ownership.UNKNOWN;
+		}
+		return owner.widgetId().equals(widgetId) ? Ownership.OWN : Ownership.ANOTHER_WIDGETS;
 	}
 
 	/** The event was restarted: it is due one delay from now. */
@@ -48,6 +52,22 @@ class DelayedEventOwners {
 	/** The event was sent or cancelled, or the homeserver no longer knows it. */
 	void finished(String delayId) {
 		this.owners.asMap().computeIfPresent(delayId, (id, owner) -> new Owner(owner.widgetId(), owner.delay(), GRACE));
+	}
+
+	enum Ownership {
+
+		/** The widget scheduled it. */
+		OWN,
+
+		/** Another widget scheduled it. */
+		ANOTHER_WIDGETS,
+
+		/**
+		 * This gateway does not know it: it was scheduled before a restart, its entry
+		 * expired, or it is not the gateway's at all.
+		 */
+		UNKNOWN
+
 	}
 
 	private record Owner(String widgetId, Duration delay, Duration keepFor) {

@@ -55,7 +55,8 @@ class EventController {
 	@PostMapping(path = "/update_delayed_event", consumes = MediaType.APPLICATION_JSON_VALUE)
 	@Operation(summary = "Cancel, restart or send one of the widget's delayed events",
 			description = "`refresh` is accepted as `restart`. A widget can only update the delayed events it "
-					+ "scheduled itself; any other id answers 404.")
+					+ "scheduled itself (an id the gateway does not remember is looked up in the homeserver's listing "
+					+ "and must be covered by the widget's grant); any other id answers 404.")
 	@ApiErrors
 	@HomeserverErrors
 	Mono<EmptyResponse> updateDelayedEvent(@AuthenticationPrincipal Widget widget,

@@ -22,6 +22,7 @@ import org.widgetgateway.homeserver.DelayedEventAction;
 import org.widgetgateway.homeserver.HomeserverClient;
 import org.widgetgateway.homeserver.HomeserverException;
 import org.widgetgateway.homeserver.OutgoingEvent;
+import org.widgetgateway.homeserver.ScheduledEvent;
 import org.widgetgateway.homeserver.SentEvent;
 import org.widgetgateway.problem.WidgetApiException;
 import org.widgetgateway.widget.Widget;
@@ -205,16 +206,45 @@ public class EventService {
 			DelayedEventAction checked = DelayedEventAction.fromName(action)
 				.orElseThrow(() -> WidgetApiException.badRequest("M_INVALID_PARAM", UNSUPPORTED_ACTION,
 						UNSUPPORTED_ACTION + ": action must be cancel, restart or send, not '" + action + "'"));
-			if (!this.owners.isOwner(delayId, widget.id())) {
-				throw WidgetApiException.notFound(DELAYED_EVENT_NOT_FOUND,
-						DELAYED_EVENT_NOT_FOUND + ": this widget has no scheduled delayed event " + delayId);
-			}
-			if (idempotencyKey == null) {
-				return update(delayId, checked);
-			}
-			return this.idempotentRequests.once(widget.id(), idempotencyKey,
-					fingerprint(List.of(delayId, checked.wireName())), () -> update(delayId, checked));
+			Mono<Void> update = (idempotencyKey != null)
+					? this.idempotentRequests.once(widget.id(), idempotencyKey,
+							fingerprint(List.of(delayId, checked.wireName())), () -> update(delayId, checked))
+					: update(delayId, checked);
+			return owned(widget, delayId).then(update);
 		});
+	}
+
+	/**
+	 * Completes when the delayed event is the widget's: scheduled by it through this
+	 * gateway, or, when the gateway does not know the id (it restarted since), listed by
+	 * the homeserver as an event the widget's grant would have let it schedule.
+	 */
+	private Mono<Void> owned(Widget widget, String delayId) {
+		WidgetApiException notFound = WidgetApiException.notFound(DELAYED_EVENT_NOT_FOUND,
+				DELAYED_EVENT_NOT_FOUND + ": this widget has no scheduled delayed event " + delayId);
+		return switch (this.owners.ownership(delayId, widget.id())) {
+			case OWN -> Mono.empty();
+			case ANOTHER_WIDGETS -> Mono.error(notFound);
+			case UNKNOWN -> this.homeserver.scheduledEvents()
+				.onErrorMap(HomeserverException.class,
+						(ex) -> WidgetApiException.fromHomeserver("Error updating delayed event", ex))
+				.flatMap((scheduled) -> scheduled.stream()
+					.filter((event) -> event.delayId().equals(delayId) && mayHaveScheduled(widget, event))
+					.findFirst()
+					.map((event) -> {
+						this.owners.scheduled(delayId, widget.id(), Duration.ofMillis(event.delay()));
+						return Mono.<Void>empty();
+					})
+					.orElseGet(() -> Mono.error(notFound)));
+		};
+	}
+
+	private static boolean mayHaveScheduled(Widget widget, ScheduledEvent event) {
+		Capabilities capabilities = widget.capabilities();
+		boolean room = event.roomId().equals(widget.roomId()) || capabilities.canUseTimeline(event.roomId());
+		boolean type = (event.stateKey() != null) ? capabilities.canSendStateEvent(event.type(), event.stateKey())
+				: capabilities.canSendRoomEvent(event.type(), msgtype(event.content()));
+		return room && type && capabilities.canSendDelayedEvent();
 	}
 
 	private Mono<Void> update(String delayId, DelayedEventAction action) {

@@ -4,7 +4,9 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
@@ -32,6 +34,8 @@ public class HomeserverClient {
 	private static final String DELAY_PARAMETER = "org.matrix.msc4140.delay";
 
 	private static final String DELAYED_EVENTS = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/";
+
+	private static final int MAX_LISTING_PAGES = 20;
 
 	private static final String[] FORWARDED_HEADERS = { HttpHeaders.CONTENT_TYPE, HttpHeaders.RETRY_AFTER };
 
@@ -106,19 +110,52 @@ public class HomeserverClient {
 			.then();
 	}
 
+	/**
+	 * The delayed events the homeserver has scheduled for the gateway's user, following
+	 * {@code next_batch} for at most {@value #MAX_LISTING_PAGES} pages.
+	 * @return the scheduled events
+	 */
+	public Mono<List<ScheduledEvent>> scheduledEvents() {
+		String listing = DELAYED_EVENTS.substring(0, DELAYED_EVENTS.length() - 1);
+		return call(HttpMethod.GET, listing, null).expand((page) -> {
+			String next = text(page, "next_batch");
+			return (next != null) ? call(HttpMethod.GET, listing + "?from=" + encode(next), null) : Mono.empty();
+		})
+			.take(MAX_LISTING_PAGES)
+			.flatMapIterable((page) -> page.path("delayed_events")
+				.valueStream()
+				.map(HomeserverClient::scheduledEvent)
+				.flatMap(Optional::stream)
+				.toList())
+			.collectList();
+	}
+
+	private static Optional<ScheduledEvent> scheduledEvent(JsonNode event) {
+		String delayId = text(event, "delay_id");
+		String roomId = text(event, "room_id");
+		String type = text(event, "type");
+		JsonNode delay = event.get("delay");
+		if (delayId == null || roomId == null || type == null || delay == null || !delay.canConvertToLong()) {
+			return Optional.empty();
+		}
+		return Optional.of(new ScheduledEvent(delayId, roomId, type, text(event, "state_key"), delay.longValue(),
+				event.path("content")));
+	}
+
 	private static boolean isUnrecognized(Throwable ex) {
 		return ex instanceof HomeserverException failure && failure.error() != null
 				&& "M_UNRECOGNIZED".equals(failure.error().errcode());
 	}
 
-	private Mono<JsonNode> call(HttpMethod method, String pathAndQuery, JsonNode body) {
+	private Mono<JsonNode> call(HttpMethod method, String pathAndQuery, @Nullable JsonNode body) {
 		URI uri = URI.create(this.baseUrl.get() + pathAndQuery);
-		return this.webClient.method(method)
+		WebClient.RequestBodySpec spec = this.webClient.method(method)
 			.uri(uri)
-			.headers((headers) -> headers.setBearerAuth(this.accessToken))
-			.contentType(MediaType.APPLICATION_JSON)
-			.bodyValue(this.jsonMapper.writeValueAsString(body))
-			.exchangeToMono((response) -> read(response, uri))
+			.headers((headers) -> headers.setBearerAuth(this.accessToken));
+		WebClient.RequestHeadersSpec<?> request = (body != null)
+				? spec.contentType(MediaType.APPLICATION_JSON).bodyValue(this.jsonMapper.writeValueAsString(body))
+				: spec;
+		return request.exchangeToMono((response) -> read(response, uri))
 			.timeout(this.responseTimeout)
 			.onErrorMap(TimeoutException.class,
 					(ex) -> new HomeserverException(Kind.TIMEOUT,

@@ -1,7 +1,6 @@
 package org.widgetgateway.widget;
 
 import java.security.MessageDigest;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,11 +47,6 @@ public class WidgetRegistry {
 			}
 		}
 		return Optional.ofNullable(found);
-	}
-
-	/** All configured widgets, by id. */
-	public List<Widget> widgets() {
-		return this.entries.stream().map(Entry::widget).sorted(Comparator.comparing(Widget::id)).toList();
 	}
 
 	private record Entry(Widget widget, byte[] tokenDigest) {

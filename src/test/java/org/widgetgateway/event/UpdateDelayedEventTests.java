@@ -20,6 +20,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
@@ -36,6 +38,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class UpdateDelayedEventTests {
 
 	private static final String DELAYED_EVENTS = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/";
+
+	private static final String LISTING = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events";
 
 	@Autowired
 	private MockMvcTester mvc;
@@ -192,8 +196,7 @@ class UpdateDelayedEventTests {
 					no capability     | plain-token | {"delay_id": "syd_x", "action": "cancel"}  | 403 | M_FORBIDDEN     | Missing capability for org.matrix.msc4157.update_delayed_event
 					unknown action    | call-token  | {"delay_id": "syd_x", "action": "pause"}   | 400 | M_INVALID_PARAM | Invalid request - unsupported action: action must be cancel, restart or send, not 'pause'
 					no action         | call-token  | {"delay_id": "syd_x"}                      | 400 | M_MISSING_PARAM | Invalid request - missing action: action must be cancel, restart or send
-					never scheduled   | call-token  | {"delay_id": "syd_never", "action": "send"}| 404 | M_NOT_FOUND     | Delayed event not found: this widget has no scheduled delayed event syd_never
-					""")
+							""")
 	void refusedUpdateNeverReachesTheHomeserver(String name, String token, String body, int status, String errcode,
 			String detail) {
 		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
@@ -203,6 +206,87 @@ class UpdateDelayedEventTests {
 			assertThat(json).extractingPath("$.detail").isEqualTo(detail);
 		});
 		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+	}
+
+	@Test
+	void idTheGatewayDoesNotKnowIsLookedUpInTheListingAndNotFound() {
+		this.homeserver.stubFor(get(urlEqualTo(LISTING)).willReturn(okJson("{\"delayed_events\": []}")));
+		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+
+		assertThat(update("call-token", "{\"delay_id\": \"syd_never\", \"action\": \"send\"}"))
+			.hasStatus(HttpStatus.NOT_FOUND)
+			.bodyJson()
+			.extractingPath("$.detail")
+			.isEqualTo("Delayed event not found: this widget has no scheduled delayed event syd_never");
+		this.homeserver.verify(1, getRequestedFor(urlEqualTo(LISTING)).withHeader(HttpHeaders.AUTHORIZATION,
+				equalTo("Bearer hs-access-token")));
+		this.homeserver.verify(0, postRequestedFor(anyUrl()));
+	}
+
+	@Test
+	void afterAGatewayRestartTheWidgetCanStillRestartItsLeave() {
+		this.homeserver.stubFor(get(urlEqualTo(LISTING)).willReturn(okJson("""
+				{"delayed_events": [
+				  {"delay_id": "syd_before_restart", "room_id": "!call:example.org",
+				   "type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEV_m.call",
+				   "delay": 8000, "running_since": 1721732853284, "content": {}}]}""")));
+		this.homeserver
+			.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_before_restart/restart")).willReturn(okJson("{}")));
+
+		assertThat(update("call-token", "{\"delay_id\": \"syd_before_restart\", \"action\": \"restart\"}"))
+			.hasStatusOk();
+		assertThat(update("call-token", "{\"delay_id\": \"syd_before_restart\", \"action\": \"restart\"}"))
+			.hasStatusOk();
+		this.homeserver.verify(1, getRequestedFor(urlEqualTo(LISTING)));
+		this.homeserver.verify(2, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_before_restart/restart")));
+	}
+
+	@Test
+	void listedEventOutsideTheWidgetsGrantIsNotFound() {
+		this.homeserver.stubFor(get(urlEqualTo(LISTING)).willReturn(okJson("""
+				{"delayed_events": [
+				  {"delay_id": "syd_in_call_room", "room_id": "!call:example.org",
+				   "type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEV_m.call",
+				   "delay": 8000, "running_since": 1721732853284, "content": {}},
+				  {"delay_id": "syd_topic", "room_id": "!other:example.org",
+				   "type": "m.room.topic", "state_key": "", "delay": 8000, "running_since": 1721732853284,
+				   "content": {"topic": "later"}}]}""")));
+		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+
+		assertThat(update("other-token", "{\"delay_id\": \"syd_in_call_room\", \"action\": \"cancel\"}"))
+			.hasStatus(HttpStatus.NOT_FOUND);
+		assertThat(update("other-token", "{\"delay_id\": \"syd_topic\", \"action\": \"cancel\"}"))
+			.hasStatus(HttpStatus.NOT_FOUND);
+		this.homeserver.verify(0, postRequestedFor(anyUrl()));
+	}
+
+	@Test
+	void listingFollowsNextBatch() {
+		this.homeserver.stubFor(
+				get(urlEqualTo(LISTING)).willReturn(okJson("{\"delayed_events\": [], \"next_batch\": \"page 2\"}")));
+		this.homeserver.stubFor(get(urlEqualTo(LISTING + "?from=page%202")).willReturn(okJson("""
+				{"delayed_events": [
+				  {"delay_id": "syd_page_two", "room_id": "!call:example.org",
+				   "type": "org.matrix.msc3401.call.member", "state_key": "", "delay": 8000,
+				   "running_since": 1721732853284, "content": {}}]}""")));
+		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_page_two/send")).willReturn(okJson("{}")));
+
+		assertThat(update("call-token", "{\"delay_id\": \"syd_page_two\", \"action\": \"send\"}")).hasStatusOk();
+	}
+
+	@Test
+	void failingListingIsABadGateway() {
+		this.homeserver.stubFor(get(urlEqualTo(LISTING)).willReturn(aResponse().withStatus(500)
+			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
+			.withBody("{\"errcode\": \"M_UNKNOWN\", \"error\": \"Internal server error\"}")));
+
+		assertThat(update("call-token", "{\"delay_id\": \"syd_unknown\", \"action\": \"restart\"}"))
+			.hasStatus(HttpStatus.BAD_GATEWAY)
+			.bodyJson()
+			.extractingPath("$.detail")
+			.asString()
+			.startsWith("Error updating delayed event: The homeserver answered 500");
+		this.homeserver.verify(0, postRequestedFor(anyUrl()));
 	}
 
 	@Test

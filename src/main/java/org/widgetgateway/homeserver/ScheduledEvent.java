@@ -1,0 +1,20 @@
+package org.widgetgateway.homeserver;
+
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A delayed event the homeserver has scheduled for the gateway's user, as its listing
+ * shows it.
+ *
+ * @param delayId the delay id
+ * @param roomId the room
+ * @param type the event type
+ * @param stateKey the state key of a state event, or {@code null} for a room event
+ * @param delay the delay in milliseconds
+ * @param content the event content
+ */
+public record ScheduledEvent(String delayId, String roomId, String type, @Nullable String stateKey, long delay,
+		JsonNode content) {
+
+}
