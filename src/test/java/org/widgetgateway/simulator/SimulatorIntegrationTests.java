@@ -91,19 +91,19 @@ class SimulatorIntegrationTests {
 	void delayedLeaveIsAbsentBeforeItsDelayAndPresentAfter() {
 		String member = joined("FIRES");
 		long scheduledAt = System.currentTimeMillis();
-		scheduleLeave(member, 1000);
+		scheduleLeave(member, 2000);
 
 		assertThat(hasLeft(member)).isFalse();
-		await().atMost(Duration.ofSeconds(10)).pollInterval(50, TimeUnit.MILLISECONDS).until(() -> hasLeft(member));
-		assertThat(System.currentTimeMillis() - scheduledAt).isGreaterThanOrEqualTo(1000);
+		await().atMost(Duration.ofSeconds(15)).pollInterval(50, TimeUnit.MILLISECONDS).until(() -> hasLeft(member));
+		assertThat(System.currentTimeMillis() - scheduledAt).isGreaterThanOrEqualTo(2000);
 	}
 
 	@Test
 	void restartPostponesTheLeave() {
 		String member = joined("RESTARTED");
-		String delayId = scheduleLeave(member, 1500);
-		await().during(Duration.ofSeconds(3))
-			.atMost(Duration.ofSeconds(10))
+		String delayId = scheduleLeave(member, 2500);
+		await().during(Duration.ofSeconds(4))
+			.atMost(Duration.ofSeconds(15))
 			.pollInterval(250, TimeUnit.MILLISECONDS)
 			.until(() -> update(delayId, "restart").status() == 200 && !hasLeft(member));
 		long lastRestart = System.currentTimeMillis();
@@ -123,10 +123,10 @@ class SimulatorIntegrationTests {
 	@Test
 	void cancelPreventsTheLeave() {
 		String member = joined("CANCELLED");
-		String delayId = scheduleLeave(member, 500);
+		String delayId = scheduleLeave(member, 1500);
 
 		assertThat(update(delayId, "cancel").status()).isEqualTo(200);
-		await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).until(() -> !hasLeft(member));
+		await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(6)).until(() -> !hasLeft(member));
 	}
 
 	@Test
