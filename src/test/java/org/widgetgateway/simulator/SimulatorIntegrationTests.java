@@ -196,6 +196,34 @@ class SimulatorIntegrationTests {
 	}
 
 	@Test
+	void transportEnvelopesScheduleAndSendALeave() {
+		String member = joined("TRANSPORT");
+		Response scheduled = this.http.post("/v1/transport", DEMO, """
+				{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-e2e-1", "action": "send_event",
+				 "data": {"type": "%s", "content": {}, "state_key": "%s", "delay": 600000}}""".formatted(MEMBER,
+				member));
+		assertThat(scheduled.status()).isEqualTo(200);
+		String delayId = scheduled.json().at("/response/delay_id").stringValue();
+		assertThat(delayId).startsWith("syd_");
+
+		Response sent = this.http.post("/v1/transport", DEMO, """
+				{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-e2e-2",
+				 "action": "org.matrix.msc4157.update_delayed_event", "data": {"delay_id": "%s", "action": "send"}}"""
+			.formatted(delayId));
+		assertThat(sent.json().get("response").isEmpty()).isTrue();
+		assertThat(hasLeft(member)).isTrue();
+
+		Response again = this.http.post("/v1/transport", DEMO, """
+				{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-e2e-3",
+				 "action": "org.matrix.msc4157.update_delayed_event", "data": {"delay_id": "%s", "action": "send"}}"""
+			.formatted(delayId));
+		assertThat(again.status()).isEqualTo(200);
+		assertThat(again.json().at("/response/error/message").stringValue()).isEqualTo("Error updating delayed event");
+		assertThat(again.json().at("/response/error/matrix_api_error/response/errcode").stringValue())
+			.isEqualTo("M_NOT_FOUND");
+	}
+
+	@Test
 	void delayAboveTheSimulatorsMaximumIsRefusedAsSynapseDoes() {
 		Response refused = this.http.put(
 				"/_matrix/client/v3/rooms/!demo:localhost/state/" + MEMBER + "/x?org.matrix.msc4140.delay=86400001",
