@@ -21,6 +21,7 @@ import org.springframework.util.StringUtils;
 import org.springframework.validation.annotation.Validated;
 
 import org.widgetgateway.capability.Capabilities;
+import org.widgetgateway.capability.RoomIds;
 
 /**
  * The gateway's configuration, under {@code gateway}. Every rule that a misconfiguration
@@ -133,7 +134,7 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 				throw new IllegalArgumentException(
 						key + ".token-sha256 must be the 64 hexadecimal digits of the token's SHA-256 digest");
 			}
-			if (this.roomId == null || !this.roomId.startsWith("!") || this.roomId.indexOf(':') < 2) {
+			if (this.roomId == null || !RoomIds.isRoomId(this.roomId)) {
 				throw new IllegalArgumentException(key + ".room-id must be a room id such as !abc:example.org, but was "
 						+ ((this.roomId != null) ? "'" + this.roomId + "'" : "not set"));
 			}

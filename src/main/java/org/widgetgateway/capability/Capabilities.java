@@ -5,6 +5,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.jspecify.annotations.Nullable;
 
@@ -78,7 +79,7 @@ public final class Capabilities {
 		}
 		if (capability.startsWith(TIMELINE_PREFIX)) {
 			String room = capability.substring(TIMELINE_PREFIX.length());
-			if (!room.equals(ANY_ROOM) && !(room.startsWith("!") && room.indexOf(':') > 1)) {
+			if (!room.equals(ANY_ROOM) && !RoomIds.isRoomId(room)) {
 				return Optional.of("a timeline capability names a room id ('!room:server') or '*'");
 			}
 			return Optional.empty();
@@ -123,6 +124,11 @@ public final class Capabilities {
 	/** Whether the widget may act in the given room besides its own. */
 	public boolean canUseTimeline(String roomId) {
 		return this.timelineRooms.contains(ANY_ROOM) || this.timelineRooms.contains(roomId);
+	}
+
+	/** The rooms that timeline capabilities name, without {@code *}. */
+	public Set<String> namedTimelineRooms() {
+		return this.timelineRooms.stream().filter(RoomIds::isRoomId).collect(Collectors.toUnmodifiableSet());
 	}
 
 	/** Whether the widget may schedule delayed events. */

@@ -1,8 +1,5 @@
 package org.widgetgateway.event;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -17,7 +14,9 @@ import tools.jackson.databind.node.ObjectNode;
 import org.springframework.stereotype.Service;
 import org.springframework.util.StringUtils;
 
+import org.widgetgateway.GatewayProperties;
 import org.widgetgateway.capability.Capabilities;
+import org.widgetgateway.capability.RoomIds;
 import org.widgetgateway.homeserver.DelayedEventAction;
 import org.widgetgateway.homeserver.HomeserverClient;
 import org.widgetgateway.homeserver.HomeserverException;
@@ -35,13 +34,13 @@ import org.widgetgateway.widget.Widget;
 @Service
 public class EventService {
 
-	static final String MISSING_TYPE = "Invalid request - missing event type";
+	private static final String MISSING_TYPE = "Invalid request - missing event type";
 
-	static final String MISSING_DELAY_ID = "Invalid request - missing delay_id";
+	private static final String MISSING_DELAY_ID = "Invalid request - missing delay_id";
 
-	static final String UNSUPPORTED_ACTION = "Invalid request - unsupported action";
+	private static final String UNSUPPORTED_ACTION = "Invalid request - unsupported action";
 
-	static final String DELAYED_EVENT_NOT_FOUND = "Delayed event not found";
+	private static final String DELAYED_EVENT_NOT_FOUND = "Delayed event not found";
 
 	private final HomeserverClient homeserver;
 
@@ -114,7 +113,7 @@ public class EventService {
 		else if (!capabilities.canSendRoomEvent(request.type(), msgtype(content))) {
 			throw WidgetApiException.forbidden("Cannot send room events of this type");
 		}
-		if (!roomId.startsWith("!")) {
+		if (!RoomIds.isRoomId(roomId)) {
 			throw WidgetApiException.badRequest("M_INVALID_PARAM",
 					"Invalid request - room_id must be a room id such as !abc:example.org, not '" + roomId + "'");
 		}
@@ -164,20 +163,13 @@ public class EventService {
 		if (idempotencyKey == null) {
 			return "wg" + UUID.randomUUID().toString().replace("-", "");
 		}
-		return "wgk" + HexFormat.of().formatHex(sha256(widget.id() + '\n' + idempotencyKey)).substring(0, 40);
+		return "wgk" + HexFormat.of()
+			.formatHex(GatewayProperties.sha256(widget.id() + '\n' + idempotencyKey))
+			.substring(0, 40);
 	}
 
 	private byte[] fingerprint(Object request) {
-		return sha256(this.jsonMapper.writeValueAsString(request));
-	}
-
-	private static byte[] sha256(String text) {
-		try {
-			return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-		}
-		catch (NoSuchAlgorithmException ex) {
-			throw new IllegalStateException(ex);
-		}
+		return GatewayProperties.sha256(this.jsonMapper.writeValueAsString(request));
 	}
 
 	/**

@@ -33,9 +33,9 @@ public class HomeserverClient {
 
 	private static final String DELAY_PARAMETER = "org.matrix.msc4140.delay";
 
-	private static final String DELAYED_EVENTS = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/";
+	private static final String LISTING = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events";
 
-	private static final int MAX_LISTING_PAGES = 20;
+	private static final String DELAYED_EVENTS = LISTING + "/";
 
 	private static final String[] FORWARDED_HEADERS = { HttpHeaders.CONTENT_TYPE, HttpHeaders.RETRY_AFTER };
 
@@ -111,23 +111,16 @@ public class HomeserverClient {
 	}
 
 	/**
-	 * The delayed events the homeserver has scheduled for the gateway's user, following
-	 * {@code next_batch} for at most {@value #MAX_LISTING_PAGES} pages.
+	 * The delayed events the homeserver has scheduled for the gateway's user. Synapse
+	 * answers with all of them in one list.
 	 * @return the scheduled events
 	 */
 	public Mono<List<ScheduledEvent>> scheduledEvents() {
-		String listing = DELAYED_EVENTS.substring(0, DELAYED_EVENTS.length() - 1);
-		return call(HttpMethod.GET, listing, null).expand((page) -> {
-			String next = text(page, "next_batch");
-			return (next != null) ? call(HttpMethod.GET, listing + "?from=" + encode(next), null) : Mono.empty();
-		})
-			.take(MAX_LISTING_PAGES)
-			.flatMapIterable((page) -> page.path("delayed_events")
-				.valueStream()
-				.map(HomeserverClient::scheduledEvent)
-				.flatMap(Optional::stream)
-				.toList())
-			.collectList();
+		return call(HttpMethod.GET, LISTING, null).map((listing) -> listing.path("delayed_events")
+			.valueStream()
+			.map(HomeserverClient::scheduledEvent)
+			.flatMap(Optional::stream)
+			.toList());
 	}
 
 	private static Optional<ScheduledEvent> scheduledEvent(JsonNode event) {

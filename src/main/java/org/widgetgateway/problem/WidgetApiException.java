@@ -1,7 +1,5 @@
 package org.widgetgateway.problem;
 
-import java.util.Locale;
-
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.HttpStatus;
@@ -135,8 +133,7 @@ public class WidgetApiException extends RuntimeException {
 
 	@Override
 	public String toString() {
-		return "WidgetApiException[" + this.status.value() + " " + this.errcode.toUpperCase(Locale.ROOT) + ": "
-				+ this.detail + "]";
+		return "WidgetApiException[" + this.status.value() + " " + this.errcode + ": " + this.detail + "]";
 	}
 
 }

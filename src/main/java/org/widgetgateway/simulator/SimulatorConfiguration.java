@@ -25,6 +25,7 @@ import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 import org.widgetgateway.GatewayProperties;
+import org.widgetgateway.capability.Capabilities;
 
 /**
  * Serves the homeserver simulator under {@code /_matrix/client/} on the gateway's own
@@ -40,8 +41,6 @@ class SimulatorConfiguration {
 
 	private static final Log logger = LogFactory.getLog(SimulatorConfiguration.class);
 
-	private static final String TIMELINE_PREFIX = "org.matrix.msc2762.timeline:!";
-
 	@Bean
 	Clock simulatorClock() {
 		return Clock.systemUTC();
@@ -53,10 +52,7 @@ class SimulatorConfiguration {
 		rooms.add(DEMO_ROOM);
 		properties.widgets().values().forEach((widget) -> {
 			rooms.add(widget.requiredRoomId());
-			widget.capabilities()
-				.stream()
-				.filter((capability) -> capability.startsWith(TIMELINE_PREFIX))
-				.forEach((capability) -> rooms.add(capability.substring(TIMELINE_PREFIX.length() - 1)));
+			rooms.addAll(Capabilities.of(widget.capabilities()).namedTimelineRooms());
 		});
 		return new SimulatedHomeserver(rooms, simulatorClock);
 	}

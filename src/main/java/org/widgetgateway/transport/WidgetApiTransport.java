@@ -59,7 +59,7 @@ class WidgetApiTransport {
 				: Mono.error(WidgetApiException.forbidden("Invalid request - widgetId '" + widgetId
 						+ "' is not the id of the widget that this token authenticates ('" + widget.id() + "')"));
 		return response.onErrorResume((ex) -> Mono.just(errorResponse(ex)))
-			.map((answer) -> envelope.deepCopy().set("response", answer));
+			.map((answer) -> envelope.set("response", answer));
 	}
 
 	private Mono<JsonNode> dispatch(Widget widget, String action, JsonNode data, String idempotencyKey) {

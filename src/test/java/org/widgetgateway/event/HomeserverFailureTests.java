@@ -150,13 +150,13 @@ class HomeserverFailureTests {
 	}
 
 	@Test
-	void nonIntegerDelayRefusedByTheHomeserverIsPassedThrough() {
-		homeserverAnswers(400, "{\"errcode\": \"M_INVALID_PARAM\", \"error\": \"Query parameter is invalid\"}");
+	void newerSynapseWithDelayedEventsDisabledIsPassedThrough() {
+		homeserverAnswers(403, "{\"errcode\": \"M_FORBIDDEN\", \"error\": \"Delayed events are not enabled\"}");
 
-		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_REQUEST)
-			.bodyJson()
-			.extractingPath("$.errcode")
-			.isEqualTo("M_INVALID_PARAM");
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.FORBIDDEN).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M_FORBIDDEN");
+			assertThat(json).extractingPath("$.matrix_api_error.http_status").isEqualTo(403);
+		});
 	}
 
 	@Test

@@ -261,8 +261,6 @@ class SendEventTests {
 					""")
 	void refusedRequestNeverReachesTheHomeserver(String name, String token, String body, int status, String errcode,
 			String detail) {
-		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"event_id\": \"$e\", \"delay_id\": \"syd_x\"}")));
-
 		assertThat(send(token, body)).hasStatus(status)
 			.hasContentType(MediaType.APPLICATION_PROBLEM_JSON)
 			.bodyJson()

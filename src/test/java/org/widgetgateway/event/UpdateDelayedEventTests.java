@@ -261,20 +261,6 @@ class UpdateDelayedEventTests {
 	}
 
 	@Test
-	void listingFollowsNextBatch() {
-		this.homeserver.stubFor(
-				get(urlEqualTo(LISTING)).willReturn(okJson("{\"delayed_events\": [], \"next_batch\": \"page 2\"}")));
-		this.homeserver.stubFor(get(urlEqualTo(LISTING + "?from=page%202")).willReturn(okJson("""
-				{"delayed_events": [
-				  {"delay_id": "syd_page_two", "room_id": "!call:example.org",
-				   "type": "org.matrix.msc3401.call.member", "state_key": "", "delay": 8000,
-				   "running_since": 1721732853284, "content": {}}]}""")));
-		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_page_two/send")).willReturn(okJson("{}")));
-
-		assertThat(update("call-token", "{\"delay_id\": \"syd_page_two\", \"action\": \"send\"}")).hasStatusOk();
-	}
-
-	@Test
 	void failingListingIsABadGateway() {
 		this.homeserver.stubFor(get(urlEqualTo(LISTING)).willReturn(aResponse().withStatus(500)
 			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
