@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import jakarta.validation.Valid;
@@ -64,11 +65,22 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	 * returned or logged
 	 * @param connectTimeout how long to wait for a connection to the homeserver
 	 * @param responseTimeout how long to wait for the homeserver's answer to a request
+	 * @param retryBudget how long after a widget's request began the gateway may still
+	 * repeat a homeserver call that failed in a way a repeat can mend (a 429 with a retry
+	 * hint, a 5xx, a lost connection); the default fits inside the 2 s in which a
+	 * MatrixRTC client expects the answer to a restart
+	 * @param discoveryRefresh how often the gateway asks the homeserver again which
+	 * delayed-events API it serves and with which limits (servers upgrade)
+	 * @param pool the connection pool to the homeserver
+	 * @param circuitBreaker when to stop calling a homeserver that keeps failing
 	 */
 	public record Homeserver(@Nullable String baseUrl,
 			@DefaultValue("simulator-access-token") @NotNull String accessToken,
 			@DefaultValue("2s") @NotNull Duration connectTimeout,
-			@DefaultValue("10s") @NotNull Duration responseTimeout) {
+			@DefaultValue("10s") @NotNull Duration responseTimeout,
+			@DefaultValue("1500ms") @NotNull Duration retryBudget,
+			@DefaultValue("10m") @NotNull Duration discoveryRefresh, @Valid @DefaultValue Pool pool,
+			@Valid @DefaultValue CircuitBreaker circuitBreaker) {
 
 		public Homeserver {
 			if (StringUtils.hasText(baseUrl)) {
@@ -80,11 +92,12 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 			if (!StringUtils.hasText(accessToken)) {
 				throw new IllegalArgumentException("gateway.homeserver.access-token must not be empty");
 			}
-			if (connectTimeout.isNegative() || connectTimeout.isZero()) {
-				throw new IllegalArgumentException("gateway.homeserver.connect-timeout must be positive");
-			}
-			if (responseTimeout.isNegative() || responseTimeout.isZero()) {
-				throw new IllegalArgumentException("gateway.homeserver.response-timeout must be positive");
+			requirePositive("gateway.homeserver.connect-timeout", connectTimeout);
+			requirePositive("gateway.homeserver.response-timeout", responseTimeout);
+			requirePositive("gateway.homeserver.discovery-refresh", discoveryRefresh);
+			if (retryBudget.isNegative()) {
+				throw new IllegalArgumentException(
+						"gateway.homeserver.retry-budget must not be negative (0 turns " + "retries off)");
 			}
 		}
 
@@ -103,6 +116,70 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 					+ "https://matrix.example.org, but was '" + baseUrl + "'");
 		}
 
+		/**
+		 * The longest a widget request can wait for the homeserver: discovery, the call
+		 * and its repeats within the retry budget, and one more look-up (the listing, for
+		 * ownership or after an unclear failure), each bounded by the response timeout.
+		 * @return the longest wait
+		 */
+		public Duration longestWait() {
+			return this.responseTimeout.multipliedBy(3).plus(this.retryBudget).plus(this.connectTimeout);
+		}
+
+	}
+
+	/**
+	 * The connection pool to the homeserver.
+	 *
+	 * @param maxConnections the most connections open at once
+	 * @param maxIdleTime how long an idle connection is kept; shorter than the idle
+	 * timeout of the proxies in front of most homeservers (60 s), so the gateway never
+	 * sends on a connection a proxy has just dropped
+	 * @param acquireTimeout how long a request waits for a connection when all are busy
+	 */
+	public record Pool(@DefaultValue("200") int maxConnections, @DefaultValue("30s") @NotNull Duration maxIdleTime,
+			@DefaultValue("2s") @NotNull Duration acquireTimeout) {
+
+		public Pool {
+			if (maxConnections < 1) {
+				throw new IllegalArgumentException("gateway.homeserver.pool.max-connections must be at least 1");
+			}
+			requirePositive("gateway.homeserver.pool.max-idle-time", maxIdleTime);
+			requirePositive("gateway.homeserver.pool.acquire-timeout", acquireTimeout);
+		}
+
+	}
+
+	/**
+	 * When the gateway stops calling a failing homeserver and answers 503 at once.
+	 *
+	 * @param failureRateThreshold the percentage of failed calls (no answer, 5xx) among
+	 * the last {@code window} calls that opens the breaker
+	 * @param window how many recent calls the failure rate is taken over; the breaker
+	 * stays closed until that many calls were made
+	 * @param openFor how long the breaker stays open before a few trial calls may find
+	 * the homeserver back
+	 */
+	public record CircuitBreaker(@DefaultValue("50") int failureRateThreshold, @DefaultValue("20") int window,
+			@DefaultValue("10s") @NotNull Duration openFor) {
+
+		public CircuitBreaker {
+			if (failureRateThreshold < 1 || failureRateThreshold > 100) {
+				throw new IllegalArgumentException(
+						"gateway.homeserver.circuit-breaker.failure-rate-threshold must be a percentage from 1 to 100");
+			}
+			if (window < 1) {
+				throw new IllegalArgumentException("gateway.homeserver.circuit-breaker.window must be at least 1");
+			}
+			requirePositive("gateway.homeserver.circuit-breaker.open-for", openFor);
+		}
+
+	}
+
+	private static void requirePositive(String key, Duration value) {
+		if (value.isNegative() || value.isZero()) {
+			throw new IllegalArgumentException(key + " must be positive");
+		}
 	}
 
 	/**
@@ -135,7 +212,8 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 						key + ".token-sha256 must be the 64 hexadecimal digits of the token's SHA-256 digest");
 			}
 			if (this.roomId == null || !RoomIds.isRoomId(this.roomId)) {
-				throw new IllegalArgumentException(key + ".room-id must be a room id such as !abc:example.org, but was "
+				throw new IllegalArgumentException(key
+						+ ".room-id must be a room id (a '!' followed by the room's opaque id, such as !abc:example.org), but was "
 						+ ((this.roomId != null) ? "'" + this.roomId + "'" : "not set"));
 			}
 			if (this.maxDelay.isNegative() || this.maxDelay.toMillis() < 1) {
@@ -153,7 +231,7 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 		/** The SHA-256 digest of the widget's token, whichever way it was given. */
 		public byte[] tokenDigest() {
 			if (StringUtils.hasText(this.tokenSha256)) {
-				return HexFormat.of().parseHex(this.tokenSha256.toLowerCase());
+				return HexFormat.of().parseHex(this.tokenSha256.toLowerCase(Locale.ROOT));
 			}
 			return sha256(this.token);
 		}

@@ -6,11 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.http.Fault;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.wiremock.spring.ConfigureWireMock;
 import org.wiremock.spring.EnableWireMock;
 import org.wiremock.spring.InjectWireMock;
+import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -19,12 +22,14 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
 import org.springframework.test.context.ActiveProfiles;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -34,7 +39,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @ActiveProfiles("test")
-@EnableWireMock(@ConfigureWireMock(name = "homeserver", baseUrlProperties = "gateway.homeserver.base-url"))
+@EnableWireMock(@ConfigureWireMock(name = "homeserver", baseUrlProperties = "gateway.homeserver.base-url",
+		filesUnderClasspath = "wiremock/homeserver"))
+@ExtendWith(HomeserverStubs.class)
 class GatewayIntegrationTests {
 
 	/** Run with {@code -Dopenapi.update=true} to rewrite the committed document. */
@@ -62,6 +69,40 @@ class GatewayIntegrationTests {
 		assertThat(response.status()).isEqualTo(200);
 		assertThat(response.body()).contains("\"status\":\"UP\"");
 		assertThat(this.http.get("/actuator/health/liveness", null).status()).isEqualTo(200);
+	}
+
+	@Test
+	void healthShowsWhatTheHomeserverOffers() {
+		this.http.get("/v1/widget", "call-token");
+
+		JsonNode homeserver = this.http.get("/actuator/health", null).json().path("components").path("homeserver");
+		assertThat(homeserver.path("status").stringValue()).isEqualTo("UP");
+		assertThat(homeserver.path("details").path("reachable").booleanValue()).isTrue();
+		assertThat(homeserver.path("details").path("delayed_events_api").stringValue()).isEqualTo("unstable");
+		assertThat(homeserver.path("details").path("max_delay_ms").longValue()).isEqualTo(86_400_000L);
+		assertThat(homeserver.path("details").path("max_scheduled").longValue()).isEqualTo(100L);
+		assertThat(homeserver.path("details").path("circuit_breaker").stringValue()).isEqualTo("closed");
+	}
+
+	@Test
+	void homeserverOutageShowsInHealthButKeepsTheGatewayReady() {
+		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/versions")).atPriority(1)
+			.willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+
+		assertThat(this.http.post("/v1/send_event", "call-token", """
+				{"type": "org.matrix.msc3401.call.member", "state_key": "", "content": {}, "delay": 8000}""").status())
+			.isEqualTo(502);
+
+		HttpTestClient.Response health = this.http.get("/actuator/health", null);
+		JsonNode homeserver = health.json().path("components").path("homeserver");
+		assertThat(homeserver.path("status").stringValue()).isEqualTo("DOWN");
+		assertThat(homeserver.path("details").path("reachable").booleanValue()).isFalse();
+		assertThat(homeserver.path("details").path("error").stringValue())
+			.isEqualTo("The homeserver could not be reached");
+		assertThat(health.body()).doesNotContain("hs-access-token", "127.0.0.1");
+		HttpTestClient.Response readiness = this.http.get("/actuator/health/readiness", null);
+		assertThat(readiness.status()).isEqualTo(200);
+		assertThat(readiness.body()).contains("\"status\":\"UP\"");
 	}
 
 	@Test
@@ -97,7 +138,7 @@ class GatewayIntegrationTests {
 		assertThat(this.context.containsBean("simulatedHomeserver")).isFalse();
 		assertThat(this.context.containsBean("simulatorController")).isFalse();
 		assertThat(this.http.get("/_matrix/client/versions", null).status()).isNotEqualTo(200);
-		this.homeserver.verify(0, anyRequestedFor(anyUrl()));
+		this.homeserver.verify(0, HomeserverStubs.actionRequests());
 	}
 
 	@Test

@@ -31,10 +31,36 @@ class GatewayPropertiesTests {
 				assertThat(properties.homeserver().baseUrl()).isEqualTo("https://matrix.example.org");
 				assertThat(properties.homeserver().connectTimeout()).isEqualTo(Duration.ofSeconds(2));
 				assertThat(properties.homeserver().responseTimeout()).isEqualTo(Duration.ofSeconds(10));
+				assertThat(properties.homeserver().retryBudget()).isEqualTo(Duration.ofMillis(1500));
+				assertThat(properties.homeserver().discoveryRefresh()).isEqualTo(Duration.ofMinutes(10));
+				assertThat(properties.homeserver().pool().maxIdleTime()).isEqualTo(Duration.ofSeconds(30));
+				assertThat(properties.homeserver().circuitBreaker().openFor()).isEqualTo(Duration.ofSeconds(10));
+				assertThat(properties.homeserver().longestWait()).isEqualTo(Duration.ofMillis(33500));
 				assertThat(properties.widgets().get("ec").maxDelay()).isEqualTo(Duration.ofHours(1));
 				assertThat(properties.widgets().get("ec").capabilities())
 					.containsExactly("org.matrix.msc4157.send.delayed_event");
 			});
+	}
+
+	@Test
+	void roomOfRoomVersion12WithoutServerPartIsAWidgetsRoom() {
+		this.runner.withPropertyValues("gateway.widgets.ec.room-id=!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM",
+				"gateway.widgets.ec.capabilities[1]=org.matrix.msc2762.timeline:!7oVa1YvV6P2bVn8v4BzJ3uvAZo2V3JfTyU")
+			.run((context) -> assertThat(context.getBean(GatewayProperties.class).widgets().get("ec").roomId())
+				.isEqualTo("!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM"));
+	}
+
+	@Test
+	void negativeRetryBudgetFailsStartup() {
+		this.runner.withPropertyValues("gateway.homeserver.retry-budget=-1s")
+			.run((context) -> assertFailure(context, "gateway.homeserver.retry-budget must not be negative"));
+	}
+
+	@Test
+	void circuitBreakerThresholdMustBeAPercentage() {
+		this.runner.withPropertyValues("gateway.homeserver.circuit-breaker.failure-rate-threshold=150")
+			.run((context) -> assertFailure(context,
+					"gateway.homeserver.circuit-breaker.failure-rate-threshold must be a percentage from 1 to 100"));
 	}
 
 	@Test
@@ -79,7 +105,8 @@ class GatewayPropertiesTests {
 	void roomIdNotStartingWithBangFailsStartup() {
 		this.runner.withPropertyValues("gateway.widgets.ec.room-id=#alias:example.org")
 			.run((context) -> assertFailure(context,
-					"gateway.widgets.ec.room-id must be a room id such as !abc:example.org, but was '#alias:example.org'"));
+					"gateway.widgets.ec.room-id must be a room id (a '!' followed by the room's opaque id, such as "
+							+ "!abc:example.org), but was '#alias:example.org'"));
 	}
 
 	@Test

@@ -7,6 +7,7 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.wiremock.spring.ConfigureWireMock;
 import org.wiremock.spring.EnableWireMock;
 
@@ -24,7 +25,8 @@ import org.springframework.test.context.ActiveProfiles;
 /**
  * A web slice of the gateway: its controllers, security, service layer and homeserver
  * client, without the rest of the application, talking to a WireMock homeserver named
- * {@code homeserver}. Every test class with this annotation shares one context.
+ * {@code homeserver} that answers discovery as Synapse 1.157 does (see
+ * {@link HomeserverStubs}). Every test class with this annotation shares one context.
  * <p>
  * The widgets, from {@code application-test.yaml}: {@code call} (MatrixRTC: call member
  * state, delayed send and update, {@code m.room.message#m.text}, the timeline of
@@ -40,7 +42,9 @@ import org.springframework.test.context.ActiveProfiles;
 @ActiveProfiles("test")
 @Import(GatewayWebTest.Components.class)
 @ImportAutoConfiguration(WebClientAutoConfiguration.class)
-@EnableWireMock(@ConfigureWireMock(name = "homeserver", baseUrlProperties = "gateway.homeserver.base-url"))
+@EnableWireMock(@ConfigureWireMock(name = "homeserver", baseUrlProperties = "gateway.homeserver.base-url",
+		filesUnderClasspath = "wiremock/homeserver"))
+@ExtendWith(HomeserverStubs.class)
 public @interface GatewayWebTest {
 
 	@TestConfiguration(proxyBeanMethods = false)

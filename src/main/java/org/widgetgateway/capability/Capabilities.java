@@ -170,6 +170,15 @@ public final class Capabilities {
 			.orElse(false);
 	}
 
+	/**
+	 * Whether a capability is one of the delayed-event capabilities, in any spelling.
+	 * @param capability the capability string
+	 * @return whether it grants scheduling or updating delayed events
+	 */
+	public static boolean isDelayedEventCapability(String capability) {
+		return SEND_DELAYED_EVENT_NAMES.contains(capability) || UPDATE_DELAYED_EVENT_NAMES.contains(capability);
+	}
+
 	@Override
 	public String toString() {
 		return this.granted.toString();

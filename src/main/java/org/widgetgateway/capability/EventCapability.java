@@ -1,6 +1,7 @@
 package org.widgetgateway.capability;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Optional;
 
 import org.jspecify.annotations.Nullable;
@@ -39,7 +40,7 @@ record EventCapability(Direction direction, boolean state, String type, @Nullabl
 		}
 		String rest = capability.substring(PREFIX.length());
 		for (Direction direction : Direction.values()) {
-			String directionPrefix = direction.name().toLowerCase() + ".";
+			String directionPrefix = direction.name().toLowerCase(Locale.ROOT) + ".";
 			if (rest.startsWith(directionPrefix + "event:")) {
 				String segment = rest.substring((directionPrefix + "event:").length());
 				return Optional.of(fromSegment(direction, false, segment));

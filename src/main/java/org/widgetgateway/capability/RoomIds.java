@@ -10,13 +10,15 @@ public final class RoomIds {
 	}
 
 	/**
-	 * Whether a string is a room id such as {@code !abc:example.org}: a {@code !}, a
-	 * local part and a server name after the first {@code :}.
+	 * Whether a string is a room id: a {@code !} followed by an opaque id. Rooms of
+	 * version 12 and later have no server part
+	 * ({@code !31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM}), older ones do
+	 * ({@code !abc:example.org}); both are room ids.
 	 * @param roomId the string
 	 * @return whether it is a room id
 	 */
 	public static boolean isRoomId(String roomId) {
-		return roomId.startsWith("!") && roomId.indexOf(':') > 1 && roomId.indexOf(':') < roomId.length() - 1;
+		return roomId.length() > 1 && roomId.charAt(0) == '!';
 	}
 
 }

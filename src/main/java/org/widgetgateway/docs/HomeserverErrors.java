@@ -39,12 +39,38 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 								 "matrix_api_error": {"http_status": 404, "http_headers": {"content-type": "application/json"},
 								   "url": "https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",
 								   "response": {"errcode": "M_NOT_FOUND", "error": "Delayed event not found"}}}""")))
-@ApiResponse(responseCode = "429", description = "`M_LIMIT_EXCEEDED` from the homeserver, with `Retry-After`",
+@ApiResponse(responseCode = "429",
+		description = "`M_LIMIT_EXCEEDED` from the homeserver, when its retry hint is longer than the gateway's retry "
+				+ "budget (`gateway.homeserver.retry-budget`; shorter hints are waited out); always with `Retry-After` "
+				+ "and `retry_after_ms`",
 		content = @Content(mediaType = "application/problem+json",
-				schema = @Schema(ref = "#/components/schemas/Problem")))
+				schema = @Schema(ref = "#/components/schemas/Problem"),
+				examples = @ExampleObject(
+						value = """
+								{"type": "urn:widget-gateway:problem:m-limit-exceeded", "title": "Too Many Requests", "status": 429,
+								 "detail": "Error updating delayed event: The homeserver answered 429 M_LIMIT_EXCEEDED: Too Many Requests",
+								 "instance": "/v1/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart", "errcode": "M_LIMIT_EXCEEDED",
+								 "retry_after_ms": 2000,
+								 "matrix_api_error": {"http_status": 429, "http_headers": {"content-type": "application/json"},
+								   "url": "https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",
+								   "response": {"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": 2000}}}""")))
+@ApiResponse(responseCode = "501",
+		description = "`M_UNRECOGNIZED`: the homeserver does not offer delayed events (MSC4140); nothing reached it",
+		content = @Content(mediaType = "application/problem+json",
+				schema = @Schema(ref = "#/components/schemas/Problem"),
+				examples = @ExampleObject(
+						value = """
+								{"type": "urn:widget-gateway:problem:m-unrecognized", "title": "Not Implemented", "status": 501,
+								 "detail": "Error sending event: The homeserver does not offer delayed events (MSC4140); delayed sends and updates answer 501",
+								 "instance": "/v1/send_event", "errcode": "M_UNRECOGNIZED"}""")))
 @ApiResponse(responseCode = "502",
 		description = "`M_UNKNOWN`: the homeserver is unreachable, answered 5xx or "
 				+ "non-JSON, or rejected the gateway's own access token",
+		content = @Content(mediaType = "application/problem+json",
+				schema = @Schema(ref = "#/components/schemas/Problem")))
+@ApiResponse(responseCode = "503",
+		description = "`M_UNKNOWN`: the homeserver failed repeatedly of late and the gateway does not call it "
+				+ "until the circuit breaker lets a trial call through; with `Retry-After`",
 		content = @Content(mediaType = "application/problem+json",
 				schema = @Schema(ref = "#/components/schemas/Problem")))
 @ApiResponse(responseCode = "504", description = "`M_UNKNOWN`: the homeserver did not answer in time",

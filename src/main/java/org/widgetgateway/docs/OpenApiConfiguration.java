@@ -92,6 +92,11 @@ class OpenApiConfiguration {
 					new StringSchema().example("Missing capability for org.matrix.msc4157.send.delayed_event"))
 			.addProperty("instance", new StringSchema().format("uri-reference").example("/v1/send_event"))
 			.addProperty("errcode", new StringSchema().example("M_FORBIDDEN"))
+			.addProperty("retry_after_ms",
+					new IntegerSchema().format("int64")
+						.example(2000)
+						.description("On 429 and 503: milliseconds to wait before trying again, as `Retry-After` says "
+								+ "in seconds"))
 			.addProperty("matrix_api_error", new Schema<>().$ref("#/components/schemas/MatrixApiError")
 				.description("Present when the homeserver answered with an error"));
 	}

@@ -42,6 +42,11 @@ class DelayedEventOwners {
 		return owner.widgetId().equals(widgetId) ? Ownership.OWN : Ownership.ANOTHER_WIDGETS;
 	}
 
+	/** Whether any widget of this gateway scheduled the event. */
+	boolean isKnown(String delayId) {
+		return this.owners.getIfPresent(delayId) != null;
+	}
+
 	/** The event was restarted: it is due one delay from now. */
 	void restarted(String delayId) {
 		this.owners.asMap()

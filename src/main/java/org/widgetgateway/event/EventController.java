@@ -3,7 +3,9 @@ package org.widgetgateway.event;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -42,13 +44,19 @@ class EventController {
 					+ "by a timeline capability; `delay` covered by `org.matrix.msc4157.send.delayed_event`; the event "
 					+ "type (and state key or msgtype) covered by a send capability; then `content` an object, "
 					+ "`delay` an integer from 1 to the widget's max-delay, and neither `parent_delay_id` nor "
-					+ "`sticky_duration_ms`. A refused request never reaches the homeserver.")
+					+ "`sticky_duration_ms`; a delay within the homeserver's own maximum. A refused request never "
+					+ "reaches the homeserver.")
 	@ApiErrors
 	@HomeserverErrors
+	@ApiResponse(responseCode = "422",
+			description = "`M_INVALID_PARAM`: the `Idempotency-Key` was already used for a different request",
+			content = @Content(mediaType = "application/problem+json",
+					schema = @Schema(ref = "#/components/schemas/Problem")))
 	Mono<SendEventResponse> sendEvent(@AuthenticationPrincipal Widget widget, @RequestBody SendEventRequest request,
 			@Parameter(description = "Makes a retry safe: a second request with the same key (from the same widget) "
-					+ "gets the first answer and sends nothing.", example = "leave-2c1f") @RequestHeader(
-							name = "Idempotency-Key", required = false) @Nullable String idempotencyKey) {
+					+ "gets the first answer and sends nothing; after a failure it is tried again, without leaving a second delayed "
+					+ "event behind.", example = "leave-2c1f") @RequestHeader(name = "Idempotency-Key",
+							required = false) @Nullable String idempotencyKey) {
 		return this.events.sendEvent(widget, request, idempotencyKey);
 	}
 

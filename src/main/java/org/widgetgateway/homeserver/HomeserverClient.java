@@ -1,81 +1,107 @@
 package org.widgetgateway.homeserver;
 
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
-import tools.jackson.core.JacksonException;
+import reactor.core.scheduler.Scheduler;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.MediaType;
-import org.springframework.web.reactive.function.client.ClientResponse;
-import org.springframework.web.reactive.function.client.WebClient;
-import org.springframework.web.reactive.function.client.WebClientRequestException;
 
+import org.widgetgateway.homeserver.DelayedEventsSupport.Api;
 import org.widgetgateway.homeserver.HomeserverException.Kind;
+import org.widgetgateway.homeserver.HomeserverHttp.Path;
 
 /**
- * Every call the gateway makes to the homeserver's Client-Server API, with the unstable
- * MSC4140 forms that homeservers serve today.
+ * Every call the gateway makes to the homeserver's Client-Server API for events and
+ * delayed events, in the generation of MSC4140 that the homeserver serves (see
+ * {@link HomeserverDiscovery}), and with the repeats that cannot double an effect (see
+ * {@link HomeserverRetry}): a send with a transaction id, a restart, a cancel or send
+ * whose lost reply a repeat confirms. A delayed state event on the unstable API has no
+ * transaction id: it is never repeated after a transient failure, which is reported as
+ * {@linkplain HomeserverException#outcomeUnknown() of unknown outcome} instead.
  */
 public class HomeserverClient {
 
-	private static final String DELAY_PARAMETER = "org.matrix.msc4140.delay";
+	private static final Log logger = LogFactory.getLog(HomeserverClient.class);
 
-	private static final String LISTING = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events";
+	private static final String UNSTABLE_DELAY = "?org.matrix.msc4140.delay={delay}";
 
-	private static final String DELAYED_EVENTS = LISTING + "/";
+	private static final String UNSTABLE_DELAYED_EVENTS = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events";
 
-	private static final String[] FORWARDED_HEADERS = { HttpHeaders.CONTENT_TYPE, HttpHeaders.RETRY_AFTER };
+	private static final String STABLE_DELAYED_EVENTS = "/_matrix/client/v1/delayed_events";
 
-	private final WebClient webClient;
+	private static final String ROOM = "/_matrix/client/v3/rooms/{roomId}";
 
-	private final Supplier<String> baseUrl;
+	private final HomeserverHttp http;
 
-	private final String accessToken;
+	private final HomeserverDiscovery discovery;
 
-	private final Duration responseTimeout;
+	private final Duration retryBudget;
 
-	private final JsonMapper jsonMapper;
+	private final Scheduler scheduler;
 
-	HomeserverClient(WebClient webClient, Supplier<String> baseUrl, String accessToken, Duration responseTimeout,
-			JsonMapper jsonMapper) {
-		this.webClient = webClient;
-		this.baseUrl = baseUrl;
-		this.accessToken = accessToken;
-		this.responseTimeout = responseTimeout;
-		this.jsonMapper = jsonMapper;
+	HomeserverClient(HomeserverHttp http, HomeserverDiscovery discovery, Duration retryBudget, Scheduler scheduler) {
+		this.http = http;
+		this.discovery = discovery;
+		this.retryBudget = retryBudget;
+		this.scheduler = scheduler;
 	}
 
 	/**
-	 * Sends an event now, or schedules it when it has a delay. Room events go to
-	 * {@code /send} with their transaction id, state events to {@code /state}.
+	 * Sends an event now, or schedules it when it has a delay. A delayed event needs a
+	 * homeserver that offers delayed events: a homeserver that does not, or that cannot
+	 * be asked, never gets the event, so that it is never sent at once instead.
 	 * @param event the event
 	 * @return the event id, or the delay id of a delayed event
 	 */
 	public Mono<SentEvent> send(OutgoingEvent event) {
-		StringBuilder path = new StringBuilder("/_matrix/client/v3/rooms/").append(encode(event.roomId()));
+		if (!event.isDelayed()) {
+			Path path = event.isState()
+					? HomeserverHttp.path(ROOM + "/state/{eventType}/{stateKey}", event.roomId(), event.type(),
+							event.stateKey())
+					: HomeserverHttp.path(ROOM + "/send/{eventType}/{txnId}", event.roomId(), event.type(),
+							event.txnId());
+			return repeatable(this.http.call(HttpMethod.PUT, path, event.content()))
+				.map((body) -> sentEvent(event, body));
+		}
+		return delayedEvents()
+			.flatMap((support) -> ((support.api() == Api.STABLE) ? sendStable(event) : sendUnstable(event))
+				.doOnError(this::rediscoverWhenRefused)
+				.map((body) -> sentEvent(event, body)));
+	}
+
+	private Mono<JsonNode> sendUnstable(OutgoingEvent event) {
+		if (!event.isState()) {
+			Path path = HomeserverHttp.path(ROOM + "/send/{eventType}/{txnId}" + UNSTABLE_DELAY, event.roomId(),
+					event.type(), event.txnId(), event.delay());
+			return repeatable(this.http.call(HttpMethod.PUT, path, event.content()));
+		}
+		Path path = HomeserverHttp.path(ROOM + "/state/{eventType}/{stateKey}" + UNSTABLE_DELAY, event.roomId(),
+				event.type(), event.stateKey(), event.delay());
+		return this.http.call(HttpMethod.PUT, path, event.content())
+			.onErrorMap((ex) -> ex instanceof HomeserverException failure && failure.isTransient(),
+					(ex) -> ((HomeserverException) ex).withOutcomeUnknown())
+			.retryWhen(HomeserverRetry.onlyWhenRateLimited(this.retryBudget, this.scheduler));
+	}
+
+	private Mono<JsonNode> sendStable(OutgoingEvent event) {
+		ObjectNode body = this.http.jsonMapper().createObjectNode();
+		body.put("delay_ms", event.delay());
 		if (event.isState()) {
-			path.append("/state/").append(encode(event.type())).append('/').append(encode(event.stateKey()));
+			body.put("state_key", event.stateKey());
 		}
-		else {
-			path.append("/send/").append(encode(event.type())).append('/').append(encode(event.txnId()));
-		}
-		if (event.isDelayed()) {
-			path.append('?').append(DELAY_PARAMETER).append('=').append(event.delay());
-		}
-		return call(HttpMethod.PUT, path.toString(), event.content()).map((body) -> sentEvent(event, body));
+		body.set("content", event.content());
+		Path path = HomeserverHttp.path(ROOM + "/delayed_event/{eventType}/{txnId}", event.roomId(), event.type(),
+				event.txnId());
+		return repeatable(this.http.call(HttpMethod.PUT, path, body));
 	}
 
 	private static SentEvent sentEvent(OutgoingEvent event, JsonNode body) {
@@ -93,21 +119,46 @@ public class HomeserverClient {
 	}
 
 	/**
-	 * Cancels, restarts or sends a delayed event: through the path form
+	 * Cancels, restarts or sends a delayed event. On the unstable API: the path form
 	 * ({@code .../delayed_events/{id}/{action}}, Synapse 1.143 and later), falling back
 	 * to the body form when the homeserver answers {@code M_UNRECOGNIZED}, as
-	 * matrix-js-sdk does.
+	 * matrix-js-sdk does. A cancel or send repeated after a lost reply that then answers
+	 * "not found" (unstable) or "conflict" (stable) was done by the first attempt, and
+	 * counts as done.
 	 * @param delayId the delay id
 	 * @param action what to do
 	 * @return completes when the homeserver has done it
 	 */
 	public Mono<Void> updateDelayedEvent(String delayId, DelayedEventAction action) {
-		String path = DELAYED_EVENTS + encode(delayId);
-		Mono<JsonNode> bodyForm = Mono.defer(
-				() -> call(HttpMethod.POST, path, this.jsonMapper.createObjectNode().put("action", action.wireName())));
-		return call(HttpMethod.POST, path + "/" + action.wireName(), this.jsonMapper.createObjectNode())
-			.onErrorResume(HomeserverClient::isUnrecognized, (ex) -> bodyForm)
-			.then();
+		return delayedEvents().flatMap((support) -> {
+			if (support.api() == Api.STABLE) {
+				return confirmed(action,
+						HomeserverHttp.path(STABLE_DELAYED_EVENTS + "/{delayId}/{action}", delayId, action.wireName()),
+						this.http.jsonMapper().createObjectNode());
+			}
+			Path path = HomeserverHttp.path(UNSTABLE_DELAYED_EVENTS + "/{delayId}/{action}", delayId,
+					action.wireName());
+			Path bodyForm = HomeserverHttp.path(UNSTABLE_DELAYED_EVENTS + "/{delayId}", delayId);
+			return confirmed(action, path, this.http.jsonMapper().createObjectNode())
+				.onErrorResume(HomeserverClient::isUnrecognized, (ex) -> confirmed(action, bodyForm,
+						this.http.jsonMapper().createObjectNode().put("action", action.wireName())));
+		});
+	}
+
+	private Mono<Void> confirmed(DelayedEventAction action, Path path, JsonNode body) {
+		return Mono.defer(() -> {
+			AtomicBoolean answerLost = new AtomicBoolean();
+			return this.http.call(HttpMethod.POST, path, body)
+				.doOnError((ex) -> answerLost.compareAndSet(false, isTransient(ex)))
+				.retryWhen(HomeserverRetry.repeatable(this.retryBudget, this.scheduler))
+				.onErrorResume((ex) -> action != DelayedEventAction.RESTART && answerLost.get() && isNotFound(ex),
+						(ex) -> {
+							logger.info("The homeserver's answer to a delayed event's " + action.wireName()
+									+ " was lost; its repeat found the event finished, so the first attempt did it");
+							return Mono.empty();
+						})
+				.then();
+		});
 	}
 
 	/**
@@ -116,23 +167,58 @@ public class HomeserverClient {
 	 * @return the scheduled events
 	 */
 	public Mono<List<ScheduledEvent>> scheduledEvents() {
-		return call(HttpMethod.GET, LISTING, null).map((listing) -> listing.path("delayed_events")
-			.valueStream()
-			.map(HomeserverClient::scheduledEvent)
-			.flatMap(Optional::stream)
-			.toList());
+		return delayedEvents()
+			.flatMap((support) -> repeatable(this.http.call(HttpMethod.GET,
+					HomeserverHttp
+						.path((support.api() == Api.STABLE) ? STABLE_DELAYED_EVENTS : UNSTABLE_DELAYED_EVENTS),
+					null)))
+			.map((listing) -> listing.path("delayed_events")
+				.valueStream()
+				.map(HomeserverClient::scheduledEvent)
+				.flatMap(Optional::stream)
+				.toList());
 	}
 
 	private static Optional<ScheduledEvent> scheduledEvent(JsonNode event) {
 		String delayId = text(event, "delay_id");
 		String roomId = text(event, "room_id");
 		String type = text(event, "type");
-		JsonNode delay = event.get("delay");
-		if (delayId == null || roomId == null || type == null || delay == null || !delay.canConvertToLong()) {
+		Long delay = number(event, event.has("delay_ms") ? "delay_ms" : "delay");
+		if (delayId == null || roomId == null || type == null || delay == null) {
 			return Optional.empty();
 		}
-		return Optional.of(new ScheduledEvent(delayId, roomId, type, text(event, "state_key"), delay.longValue(),
-				event.path("content")));
+		return Optional.of(new ScheduledEvent(delayId, roomId, type, text(event, "state_key"), delay,
+				number(event, "running_since"), event.path("content")));
+	}
+
+	private Mono<DelayedEventsSupport> delayedEvents() {
+		return this.discovery.current()
+			.flatMap((support) -> support.available() ? Mono.just(support)
+					: Mono.error(HomeserverException.unsupported(HomeserverDiscovery.describe(support))));
+	}
+
+	private Mono<JsonNode> repeatable(Mono<JsonNode> call) {
+		return call.retryWhen(HomeserverRetry.repeatable(this.retryBudget, this.scheduler));
+	}
+
+	/**
+	 * A homeserver that no longer knows a delayed-events endpoint, or says delayed events
+	 * are off, has changed since it was asked: ask it again next time.
+	 */
+	private void rediscoverWhenRefused(Throwable ex) {
+		if (ex instanceof HomeserverException failure && failure.error() != null
+				&& ("M_UNRECOGNIZED".equals(failure.error().errcode()) || "M_MAX_DELAY_UNSUPPORTED"
+					.equals(text(failure.error().response(), "org.matrix.msc4140.errcode")))) {
+			this.discovery.forget();
+		}
+	}
+
+	private static boolean isTransient(Throwable ex) {
+		return ex instanceof HomeserverException failure && failure.isTransient();
+	}
+
+	private static boolean isNotFound(Throwable ex) {
+		return ex instanceof HomeserverException failure && failure.kind() == Kind.REFUSED && failure.status() == 404;
 	}
 
 	private static boolean isUnrecognized(Throwable ex) {
@@ -140,98 +226,14 @@ public class HomeserverClient {
 				&& "M_UNRECOGNIZED".equals(failure.error().errcode());
 	}
 
-	private Mono<JsonNode> call(HttpMethod method, String pathAndQuery, @Nullable JsonNode body) {
-		URI uri = URI.create(this.baseUrl.get() + pathAndQuery);
-		WebClient.RequestBodySpec spec = this.webClient.method(method)
-			.uri(uri)
-			.headers((headers) -> headers.setBearerAuth(this.accessToken));
-		WebClient.RequestHeadersSpec<?> request = (body != null)
-				? spec.contentType(MediaType.APPLICATION_JSON).bodyValue(this.jsonMapper.writeValueAsString(body))
-				: spec;
-		return request.exchangeToMono((response) -> read(response, uri))
-			.timeout(this.responseTimeout)
-			.onErrorMap(TimeoutException.class,
-					(ex) -> new HomeserverException(Kind.TIMEOUT,
-							"The homeserver did not answer within " + this.responseTimeout.toMillis() + "ms", null, ex))
-			.onErrorMap(WebClientRequestException.class,
-					(ex) -> new HomeserverException(Kind.UNAVAILABLE, "The homeserver could not be reached", null, ex));
-	}
-
-	private Mono<JsonNode> read(ClientResponse response, URI uri) {
-		int status = response.statusCode().value();
-		return response.bodyToMono(String.class).defaultIfEmpty("").map((text) -> {
-			JsonNode json = parseObject(text);
-			if (response.statusCode().is2xxSuccessful()) {
-				if (json == null) {
-					throw new HomeserverException(Kind.UNAVAILABLE,
-							"The homeserver answered " + status + " with a body that is not a JSON object", null, null);
-				}
-				return json;
-			}
-			if (json == null) {
-				throw new HomeserverException(Kind.UNAVAILABLE,
-						"The homeserver answered " + status + " without a Matrix error body", null, null);
-			}
-			MatrixApiError error = new MatrixApiError(status, forwardedHeaders(response.headers().asHttpHeaders()),
-					uri.toString(), json);
-			String message = "The homeserver answered " + status + " " + error.errcode()
-					+ (error.error().isEmpty() ? "" : ": " + error.error());
-			throw new HomeserverException(Kind.REFUSED, message, error, null);
-		});
-	}
-
-	private @Nullable JsonNode parseObject(String text) {
-		try {
-			JsonNode json = this.jsonMapper.readTree(text);
-			return (json != null && json.isObject()) ? json : null;
-		}
-		catch (JacksonException ex) {
-			return null;
-		}
-	}
-
-	private static Map<String, String> forwardedHeaders(HttpHeaders headers) {
-		Map<String, String> forwarded = new LinkedHashMap<>();
-		for (String name : FORWARDED_HEADERS) {
-			String value = headers.getFirst(name);
-			if (value != null) {
-				forwarded.put(name.toLowerCase(), value);
-			}
-		}
-		return forwarded;
-	}
-
 	private static @Nullable String text(JsonNode body, String field) {
 		JsonNode value = body.get(field);
 		return (value != null && value.isString()) ? value.stringValue() : null;
 	}
 
-	/**
-	 * Percent-encodes a path segment as {@code encodeURIComponent} does, the way Matrix
-	 * clients encode room ids, event types, state keys and transaction ids: everything
-	 * but letters, digits and {@code -_.!~*'()} is encoded, so {@code / # ? % @ :} never
-	 * change the path's meaning, and an empty state key stays an empty segment.
-	 * @param segment the raw segment
-	 * @return the encoded segment
-	 */
-	static String encode(@Nullable String segment) {
-		if (segment == null) {
-			return "";
-		}
-		StringBuilder encoded = new StringBuilder();
-		for (byte b : segment.getBytes(StandardCharsets.UTF_8)) {
-			int c = b & 0xFF;
-			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-					|| "-_.!~*'()".indexOf(c) >= 0) {
-				encoded.append((char) c);
-			}
-			else {
-				encoded.append('%')
-					.append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-					.append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
-			}
-		}
-		return encoded.toString();
+	private static @Nullable Long number(JsonNode body, String field) {
+		JsonNode value = body.get(field);
+		return (value != null && value.isIntegralNumber() && value.canConvertToLong()) ? value.longValue() : null;
 	}
 
 }

@@ -11,7 +11,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param stateKey the state key of a state event, or {@code null} for a room event
  * @param content the event content
  * @param delay the delay in milliseconds of a delayed event, or {@code null} to send now
- * @param txnId the transaction id of a room event (state events have none)
+ * @param txnId the transaction id: of a room event, and of any delayed event on MSC4140's
+ * stable API (the unstable API has none for state events)
  */
 public record OutgoingEvent(String roomId, String type, @Nullable String stateKey, ObjectNode content,
 		@Nullable Long delay, String txnId) {

@@ -12,9 +12,11 @@ import tools.jackson.databind.JsonNode;
  * @param type the event type
  * @param stateKey the state key of a state event, or {@code null} for a room event
  * @param delay the delay in milliseconds
+ * @param runningSince when the homeserver started (or last restarted) its timer, in
+ * milliseconds since the epoch by the homeserver's clock, where it says
  * @param content the event content
  */
 public record ScheduledEvent(String delayId, String roomId, String type, @Nullable String stateKey, long delay,
-		JsonNode content) {
+		@Nullable Long runningSince, JsonNode content) {
 
 }

@@ -1,5 +1,6 @@
 package org.widgetgateway.problem;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -22,8 +23,6 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
-import org.widgetgateway.homeserver.MatrixApiError;
-
 /**
  * Turns every failure of a REST endpoint into an RFC 9457 problem with a Matrix
  * {@code errcode}; a homeserver refusal also carries {@code matrix_api_error}. Unexpected
@@ -38,30 +37,18 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 	ResponseEntity<ProblemDetail> handleWidgetApiException(WidgetApiException ex) {
 		ProblemDetail problem = Problems.of(ex.status(), ex.errcode(), ex.detail());
 		HttpHeaders headers = new HttpHeaders();
-		MatrixApiError error = ex.matrixApiError();
-		if (error != null) {
-			problem.setProperty("matrix_api_error", error);
-			String retryAfter = retryAfter(error);
-			if (retryAfter != null && ex.status() == HttpStatus.TOO_MANY_REQUESTS) {
-				headers.set(HttpHeaders.RETRY_AFTER, retryAfter);
-			}
+		if (ex.matrixApiError() != null) {
+			problem.setProperty("matrix_api_error", ex.matrixApiError());
+		}
+		Duration retryAfter = ex.retryAfter();
+		if (retryAfter != null) {
+			headers.set(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
+			problem.setProperty("retry_after_ms", retryAfter.toMillis());
 		}
 		if (ex.status().is5xxServerError()) {
 			logger.warn(ex.detail());
 		}
 		return ResponseEntity.status(ex.status()).headers(headers).body(problem);
-	}
-
-	private static @Nullable String retryAfter(MatrixApiError error) {
-		String header = error.httpHeaders().get("retry-after");
-		if (header != null) {
-			return header;
-		}
-		var retryAfterMs = error.response().get("retry_after_ms");
-		if (retryAfterMs != null && retryAfterMs.isIntegralNumber()) {
-			return Long.toString(Math.max(1, (retryAfterMs.longValue() + 999) / 1000));
-		}
-		return null;
 	}
 
 	@ExceptionHandler(RequestBodyTooLargeException.class)

@@ -1,11 +1,11 @@
 package org.widgetgateway.problem;
 
+import java.time.Duration;
+
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
 
 import org.springframework.http.HttpStatus;
-
-import org.widgetgateway.homeserver.HomeserverException;
-import org.widgetgateway.homeserver.MatrixApiError;
 
 /**
  * A widget-API request that failed, with what both faces of the gateway need to report
@@ -20,15 +20,18 @@ public class WidgetApiException extends RuntimeException {
 
 	private final String detail;
 
-	private final @Nullable MatrixApiError matrixApiError;
+	private final @Nullable JsonNode matrixApiError;
+
+	private final @Nullable Duration retryAfter;
 
 	private WidgetApiException(HttpStatus status, String errcode, String message, String detail,
-			@Nullable MatrixApiError matrixApiError, @Nullable Throwable cause) {
+			@Nullable JsonNode matrixApiError, @Nullable Duration retryAfter, @Nullable Throwable cause) {
 		super(message, cause);
 		this.status = status;
 		this.errcode = errcode;
 		this.detail = detail;
 		this.matrixApiError = matrixApiError;
+		this.retryAfter = retryAfter;
 	}
 
 	/**
@@ -49,7 +52,7 @@ public class WidgetApiException extends RuntimeException {
 	 * @return the exception
 	 */
 	public static WidgetApiException badRequest(String errcode, String message, String detail) {
-		return new WidgetApiException(HttpStatus.BAD_REQUEST, errcode, message, detail, null, null);
+		return new WidgetApiException(HttpStatus.BAD_REQUEST, errcode, message, detail, null, null, null);
 	}
 
 	/**
@@ -69,7 +72,7 @@ public class WidgetApiException extends RuntimeException {
 	 * @return the exception
 	 */
 	public static WidgetApiException forbidden(String message, String detail) {
-		return new WidgetApiException(HttpStatus.FORBIDDEN, "M_FORBIDDEN", message, detail, null, null);
+		return new WidgetApiException(HttpStatus.FORBIDDEN, "M_FORBIDDEN", message, detail, null, null, null);
 	}
 
 	/**
@@ -79,36 +82,35 @@ public class WidgetApiException extends RuntimeException {
 	 * @return the exception
 	 */
 	public static WidgetApiException notFound(String message, String detail) {
-		return new WidgetApiException(HttpStatus.NOT_FOUND, "M_NOT_FOUND", message, detail, null, null);
+		return new WidgetApiException(HttpStatus.NOT_FOUND, "M_NOT_FOUND", message, detail, null, null, null);
 	}
 
 	/**
-	 * A homeserver call that failed. Refusals (4xx) pass through with the homeserver's
-	 * status and error code; a rejected gateway access token, a server error or an
-	 * unusable answer is a 502, and no answer in time a 504.
-	 * @param message what the gateway was doing, such as "Error sending event"
-	 * @param failure the failure
+	 * An idempotency key (or transport request id) reused for a different request.
+	 * @param detail which key, and what to do instead
 	 * @return the exception
 	 */
-	public static WidgetApiException fromHomeserver(String message, HomeserverException failure) {
-		MatrixApiError error = failure.error();
-		String detail = message + ": " + failure.getMessage();
-		if (failure.kind() == HomeserverException.Kind.TIMEOUT) {
-			return new WidgetApiException(HttpStatus.GATEWAY_TIMEOUT, "M_UNKNOWN", message, detail, null, failure);
-		}
-		if (error == null) {
-			return new WidgetApiException(HttpStatus.BAD_GATEWAY, "M_UNKNOWN", message, detail, null, failure);
-		}
-		if (error.httpStatus() == 401) {
-			return new WidgetApiException(HttpStatus.BAD_GATEWAY, "M_UNKNOWN", message, message
-					+ ": the homeserver rejected the gateway's own access token (gateway.homeserver.access-token)",
-					error, failure);
-		}
-		HttpStatus status = HttpStatus.resolve(error.httpStatus());
-		if (status == null || !status.is4xxClientError()) {
-			return new WidgetApiException(HttpStatus.BAD_GATEWAY, "M_UNKNOWN", message, detail, error, failure);
-		}
-		return new WidgetApiException(status, error.errcode(), message, detail, error, failure);
+	public static WidgetApiException keyReused(String detail) {
+		return new WidgetApiException(HttpStatus.UNPROCESSABLE_CONTENT, "M_INVALID_PARAM", detail, detail, null, null,
+				null);
+	}
+
+	/**
+	 * A request that failed on the way to or at the homeserver, as the feature that made
+	 * the call decided the widget should see it.
+	 * @param status the HTTP status of the REST answer
+	 * @param errcode the Matrix error code
+	 * @param message the widget API's message, such as "Error sending event"
+	 * @param detail what happened, for the REST answer
+	 * @param matrixApiError what the homeserver answered, in the widget API's
+	 * {@code matrix_api_error} shape, or {@code null} when it gave no error answer
+	 * @param retryAfter when the widget may try again, or {@code null}
+	 * @param cause the failure
+	 * @return the exception
+	 */
+	public static WidgetApiException upstream(HttpStatus status, String errcode, String message, String detail,
+			@Nullable JsonNode matrixApiError, @Nullable Duration retryAfter, Throwable cause) {
+		return new WidgetApiException(status, errcode, message, detail, matrixApiError, retryAfter, cause);
 	}
 
 	/** The HTTP status of the REST answer. */
@@ -126,9 +128,14 @@ public class WidgetApiException extends RuntimeException {
 		return this.detail;
 	}
 
-	/** The homeserver's error answer, when there was one. */
-	public @Nullable MatrixApiError matrixApiError() {
+	/** The homeserver's error answer, as {@code matrix_api_error}, when there was one. */
+	public @Nullable JsonNode matrixApiError() {
 		return this.matrixApiError;
+	}
+
+	/** When the widget may try again, for 429 and 503 answers. */
+	public @Nullable Duration retryAfter() {
+		return this.retryAfter;
 	}
 
 	@Override

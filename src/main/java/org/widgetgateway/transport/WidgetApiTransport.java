@@ -19,6 +19,7 @@ import org.widgetgateway.event.SendEventRequest;
 import org.widgetgateway.problem.WidgetApiException;
 import org.widgetgateway.widget.Widget;
 import org.widgetgateway.widget.WidgetApiVersions;
+import org.widgetgateway.widget.WidgetService;
 
 /**
  * Answers widget-API request envelopes as a widget host answers them over
@@ -36,10 +37,13 @@ class WidgetApiTransport {
 
 	private final EventService events;
 
+	private final WidgetService widgets;
+
 	private final JsonMapper jsonMapper;
 
-	WidgetApiTransport(EventService events, JsonMapper jsonMapper) {
+	WidgetApiTransport(EventService events, WidgetService widgets, JsonMapper jsonMapper) {
 		this.events = events;
+		this.widgets = widgets;
 		this.jsonMapper = jsonMapper;
 	}
 
@@ -67,8 +71,7 @@ class WidgetApiTransport {
 			case "supported_api_versions" -> Mono.just(this.jsonMapper.createObjectNode()
 				.set("supported_versions", this.jsonMapper.valueToTree(WidgetApiVersions.SUPPORTED)));
 			case "content_loaded" -> Mono.just(this.jsonMapper.createObjectNode());
-			case "org.matrix.msc2974.request_capabilities" ->
-				Mono.fromSupplier(() -> requestCapabilities(widget, data));
+			case "org.matrix.msc2974.request_capabilities" -> requestCapabilities(widget, data);
 			case "send_event" -> Mono.defer(() -> this.events.sendEvent(widget, sendEventRequest(data), idempotencyKey))
 				.map(this.jsonMapper::valueToTree);
 			case "org.matrix.msc4157.update_delayed_event", "update_delayed_event",
@@ -80,11 +83,11 @@ class WidgetApiTransport {
 		};
 	}
 
-	private JsonNode requestCapabilities(Widget widget, JsonNode data) {
+	private Mono<JsonNode> requestCapabilities(Widget widget, JsonNode data) {
 		JsonNode requested = data.get("capabilities");
 		if (requested == null || !requested.isArray()) {
-			throw WidgetApiException.badRequest("M_MISSING_PARAM",
-					"Invalid request - capabilities must be a list of capability strings");
+			return Mono.error(WidgetApiException.badRequest("M_MISSING_PARAM",
+					"Invalid request - capabilities must be a list of capability strings"));
 		}
 		List<String> capabilities = new ArrayList<>();
 		requested.forEach((capability) -> {
@@ -92,8 +95,9 @@ class WidgetApiTransport {
 				capabilities.add(capability.stringValue());
 			}
 		});
-		return this.jsonMapper.createObjectNode()
-			.set("capabilities", this.jsonMapper.valueToTree(widget.capabilities().approve(capabilities)));
+		return this.widgets.approve(widget, capabilities)
+			.map((approved) -> this.jsonMapper.createObjectNode()
+				.set("capabilities", this.jsonMapper.valueToTree(approved)));
 	}
 
 	private SendEventRequest sendEventRequest(JsonNode data) {
@@ -115,7 +119,7 @@ class WidgetApiTransport {
 		if (ex instanceof WidgetApiException failure) {
 			error.put("message", failure.getMessage());
 			if (failure.matrixApiError() != null) {
-				error.set("matrix_api_error", this.jsonMapper.valueToTree(failure.matrixApiError()));
+				error.set("matrix_api_error", failure.matrixApiError());
 			}
 		}
 		else {

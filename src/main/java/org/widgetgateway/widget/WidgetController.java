@@ -9,6 +9,8 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
 
 import org.springframework.http.MediaType;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
@@ -19,6 +21,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import org.widgetgateway.docs.ApiErrors;
+import org.widgetgateway.homeserver.DelayedEventsSupport;
 
 /**
  * What a widget can learn about itself and the gateway: its identity and grant, the
@@ -29,12 +32,35 @@ import org.widgetgateway.docs.ApiErrors;
 @Tag(name = "Widget", description = "The calling widget, its capabilities and the supported API versions")
 class WidgetController {
 
+	private final WidgetService widgets;
+
+	WidgetController(WidgetService widgets) {
+		this.widgets = widgets;
+	}
+
 	@GetMapping("/widget")
-	@Operation(summary = "The calling widget: its id, room and granted capabilities")
+	@Operation(
+			summary = "The calling widget: its id, room and granted capabilities, and whether the homeserver "
+					+ "offers delayed events",
+			description = "`max_delay_ms` is the longest delay this widget can use: its own `max-delay`, or the "
+					+ "homeserver's maximum when that is shorter. `delayed_events.status` is `available`, "
+					+ "`unavailable` (delayed sends and updates answer 501) or `unknown` (the homeserver cannot be "
+					+ "asked right now).")
 	@ApiErrors
-	WidgetResponse widget(@AuthenticationPrincipal Widget widget) {
-		return new WidgetResponse(widget.id(), widget.roomId(), widget.capabilities().asList(),
-				widget.maxDelay().toMillis());
+	Mono<WidgetResponse> widget(@AuthenticationPrincipal Widget widget) {
+		return this.widgets.delayedEvents().map((support) -> {
+			long maxDelay = widget.maxDelay().toMillis();
+			Long homeserverMax = support.map(DelayedEventsSupport::maxDelayMs).orElse(null);
+			if (homeserverMax != null && homeserverMax > 0) {
+				maxDelay = Math.min(maxDelay, homeserverMax);
+			}
+			DelayedEventsResponse delayedEvents = support
+				.map((known) -> new DelayedEventsResponse(known.available() ? "available" : "unavailable",
+						known.api().label(), known.maxDelayMs(), known.maxScheduled()))
+				.orElseGet(() -> new DelayedEventsResponse("unknown", null, null, null));
+			return new WidgetResponse(widget.id(), widget.roomId(), widget.capabilities().asList(), maxDelay,
+					delayedEvents);
+		});
 	}
 
 	@GetMapping("/supported_api_versions")
@@ -49,11 +75,12 @@ class WidgetController {
 	@Operation(summary = "Ask for capabilities; the answer is the subset the widget's grant covers",
 			description = "A request narrower than a grant (one state key where any is granted) is covered; the "
 					+ "delayed-event capabilities are recognised in their unstable, stable and older spellings, and "
-					+ "approved in the spelling asked for.")
+					+ "approved in the spelling asked for. They are left out while the homeserver does not offer "
+					+ "delayed events.")
 	@ApiErrors
-	CapabilitiesResponse capabilities(@AuthenticationPrincipal Widget widget,
+	Mono<CapabilitiesResponse> capabilities(@AuthenticationPrincipal Widget widget,
 			@Valid @RequestBody CapabilitiesRequest request) {
-		return new CapabilitiesResponse(widget.capabilities().approve(request.capabilities()));
+		return this.widgets.approve(widget, request.capabilities()).map(CapabilitiesResponse::new);
 	}
 
 	/**
@@ -63,12 +90,32 @@ class WidgetController {
 	 * @param roomId the widget's own room
 	 * @param capabilities the granted capabilities
 	 * @param maxDelayMs the longest delay the widget may give a delayed event
+	 * @param delayedEvents what the homeserver offers for delayed events
 	 */
 	@Schema(name = "WidgetResponse")
 	record WidgetResponse(@Schema(example = "element-call") @JsonProperty("widget_id") String widgetId,
 			@Schema(example = "!abc:example.org") @JsonProperty("room_id") String roomId,
 			@ArraySchema(schema = @Schema(example = "org.matrix.msc4157.send.delayed_event")) List<String> capabilities,
-			@Schema(example = "3600000") @JsonProperty("max_delay_ms") long maxDelayMs) {
+			@Schema(example = "3600000") @JsonProperty("max_delay_ms") long maxDelayMs,
+			@JsonProperty("delayed_events") DelayedEventsResponse delayedEvents) {
+
+	}
+
+	/**
+	 * What the homeserver offers for delayed events (MSC4140).
+	 *
+	 * @param status {@code available}, {@code unavailable} or {@code unknown}
+	 * @param api the API generation: {@code stable}, {@code unstable} or {@code none}
+	 * @param maxDelayMs the homeserver's longest delay, when it has one
+	 * @param maxScheduled the most delayed events it keeps scheduled per user, when it
+	 * says
+	 */
+	@Schema(name = "DelayedEventsResponse")
+	record DelayedEventsResponse(@Schema(allowableValues = {
+			"available", "unavailable", "unknown" }, example = "available") String status,
+			@Schema(allowableValues = { "stable", "unstable", "none" }, example = "unstable") @Nullable String api,
+			@Schema(example = "86400000") @JsonProperty("max_delay_ms") @Nullable Long maxDelayMs,
+			@Schema(example = "100") @JsonProperty("max_scheduled") @Nullable Long maxScheduled){
 
 	}
 

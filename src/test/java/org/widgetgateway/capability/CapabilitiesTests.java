@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -40,18 +41,53 @@ class CapabilitiesTests {
 	@ParameterizedTest(name = "{index}: {0} / {1} -> {2}")
 	@MethodSource("referenceVectors")
 	void reproducesTheReferenceHostsDecisions(List<String> granted, JsonNode request, boolean allowed) {
+		assertThat(decide(granted, request)).isEqualTo(expected(granted, request, allowed));
+	}
+
+	@Test
+	void decidesAlikeOnAJvmRunningInTurkish() throws IOException {
+		Locale locale = Locale.getDefault();
+		Locale.setDefault(Locale.forLanguageTag("tr-TR"));
+		try {
+			assertThat("RECEIVE".toLowerCase()).as("the default locale lower-cases I as a dotless i")
+				.isEqualTo("receıve");
+			assertThat(Capabilities.problemWith("org.matrix.msc2762.receive.event:m.room.message")).isEmpty();
+			assertThat(grant("org.matrix.msc2762.receive.state_event:" + CALL_MEMBER)
+				.approve(List.of("org.matrix.msc2762.receive.state_event:" + CALL_MEMBER + "#key"))).hasSize(1);
+			referenceVectors().forEach((vector) -> {
+				Object[] arguments = vector.get();
+				@SuppressWarnings("unchecked")
+				List<String> granted = (List<String>) arguments[0];
+				JsonNode request = (JsonNode) arguments[1];
+				assertThat(decide(granted, request)).as("%s / %s", granted, request)
+					.isEqualTo(expected(granted, request, (boolean) arguments[2]));
+			});
+		}
+		finally {
+			Locale.setDefault(locale);
+		}
+	}
+
+	private static boolean decide(List<String> granted, JsonNode request) {
 		Capabilities capabilities = Capabilities.of(granted);
 		String type = request.path("type").asString("");
-		boolean decision = switch (request.get("kind").stringValue()) {
+		return switch (request.get("kind").stringValue()) {
 			case "state" -> capabilities.canSendStateEvent(type, request.get("state_key").stringValue());
 			case "event" -> capabilities.canSendRoomEvent(type,
 					request.get("msgtype").isNull() ? null : request.get("msgtype").stringValue());
 			case "timeline" -> capabilities.canUseTimeline(request.get("room_id").stringValue());
 			default -> throw new IllegalArgumentException(request.toString());
 		};
+	}
+
+	/**
+	 * The reference's decision, except that the gateway honours {@code timeline:*} (the
+	 * vectors come from {@code isTimelineCapabilityFor}, which ignores it).
+	 */
+	private static boolean expected(List<String> granted, JsonNode request, boolean allowed) {
 		boolean anyRoomGrant = granted.contains("org.matrix.msc2762.timeline:*")
 				&& "timeline".equals(request.get("kind").stringValue());
-		assertThat(decision).isEqualTo(allowed || anyRoomGrant);
+		return allowed || anyRoomGrant;
 	}
 
 	static Stream<Arguments> referenceVectors() throws IOException {

@@ -17,6 +17,7 @@ import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
 import org.widgetgateway.GatewayWebTest;
+import org.widgetgateway.HomeserverStubs;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
@@ -208,7 +209,7 @@ class SendEventTests {
 		String second = "{\"type\": \"org.matrix.msc3401.call.member\", \"state_key\": \"\", \"delay\": 9000}";
 
 		assertThat(send("call-token", "reused", first)).hasStatusOk();
-		assertThat(send("call-token", "reused", second)).hasStatus(HttpStatus.BAD_REQUEST)
+		assertThat(send("call-token", "reused", second)).hasStatus(HttpStatus.UNPROCESSABLE_CONTENT)
 			.bodyJson()
 			.extractingPath("$.errcode")
 			.isEqualTo("M_INVALID_PARAM");
@@ -216,7 +217,7 @@ class SendEventTests {
 	}
 
 	@Test
-	void failedAttemptIsForgottenSoThatARetryTriesAgain() {
+	void retryAfterAFailureLooksForTheEventAndSchedulesItWhenTheHomeserverHasNone() {
 		this.homeserver.stubFor(put(anyUrl()).inScenario("retry")
 			.whenScenarioStateIs(Scenario.STARTED)
 			.willReturn(aResponse().withStatus(503).withBody("busy"))
@@ -270,7 +271,7 @@ class SendEventTests {
 				assertThat(json).extractingPath("$.detail").asString().contains(detail);
 				assertThat(json).doesNotHavePath("$.matrix_api_error");
 			});
-		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 	@Test
@@ -282,7 +283,7 @@ class SendEventTests {
 			.bodyJson()
 			.extractingPath("$.errcode")
 			.isEqualTo("M_TOO_LARGE");
-		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 	@ParameterizedTest
@@ -296,7 +297,7 @@ class SendEventTests {
 			.bodyJson()
 			.extractingPath("$.errcode")
 			.isEqualTo("M_NOT_JSON");
-		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 }

@@ -15,6 +15,7 @@ import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
 import org.widgetgateway.GatewayWebTest;
+import org.widgetgateway.HomeserverStubs;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
@@ -172,20 +173,21 @@ class UpdateDelayedEventTests {
 				assertThat(json).doesNotHavePath("$.matrix_api_error");
 			});
 		assertThat(updateByPath("other-token", "syd_alices_leave", "send")).hasStatus(HttpStatus.NOT_FOUND);
-		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 	@Test
-	void rateLimitedRestartIsPassedThrough() {
+	void restartRateLimitedLongerThanTheRetryBudgetIsPassedThrough() {
 		scheduled("call-token", "syd_busy");
 		this.homeserver.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429)
 			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
 			.withBody(
-					"{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Too Many Requests\", \"retry_after_ms\": 800}")));
+					"{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Too Many Requests\", \"retry_after_ms\": 60000}")));
 
 		assertThat(update("call-token", "{\"delay_id\": \"syd_busy\", \"action\": \"restart\"}"))
 			.hasStatus(HttpStatus.TOO_MANY_REQUESTS)
-			.hasHeader(HttpHeaders.RETRY_AFTER, "1");
+			.hasHeader(HttpHeaders.RETRY_AFTER, "60");
+		this.homeserver.verify(1, postRequestedFor(anyUrl()));
 	}
 
 	@ParameterizedTest(name = "{0}")
@@ -205,7 +207,7 @@ class UpdateDelayedEventTests {
 			assertThat(json).extractingPath("$.errcode").isEqualTo(errcode);
 			assertThat(json).extractingPath("$.detail").isEqualTo(detail);
 		});
-		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 	@Test
@@ -281,7 +283,7 @@ class UpdateDelayedEventTests {
 			.bodyJson()
 			.extractingPath("$.errcode")
 			.isEqualTo("M_INVALID_PARAM");
-		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 }

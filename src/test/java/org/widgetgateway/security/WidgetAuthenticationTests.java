@@ -12,6 +12,7 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.assertj.MockMvcTester;
 
 import org.widgetgateway.GatewayWebTest;
+import org.widgetgateway.HomeserverStubs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -69,7 +70,7 @@ class WidgetAuthenticationTests {
 			.contentType(MediaType.APPLICATION_JSON)
 			.content("{\"type\": \"m.room.message\", \"content\": {\"msgtype\": \"m.text\"}}"))
 			.hasStatus(HttpStatus.UNAUTHORIZED);
-		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 	@ParameterizedTest

@@ -17,6 +17,7 @@ import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
 import org.widgetgateway.GatewayWebTest;
+import org.widgetgateway.HomeserverStubs;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
@@ -236,7 +237,7 @@ class TransportTests {
 				 "data": {"type": "org.matrix.msc3401.call.member", "state_key": "", "delay": -1}}""",
 				"Invalid request - delay must be an integer number of milliseconds from 1 to 3600000 "
 						+ "(this widget's max-delay), but was -1");
-		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 	private void assertErrorReply(String token, String body, String message) {
@@ -255,7 +256,7 @@ class TransportTests {
 			.extractingPath("$.response.error.message")
 			.asString()
 			.startsWith("Invalid request - widgetId 'call' is not the id of the widget that this token authenticates");
-		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 	@Test
@@ -316,7 +317,7 @@ class TransportTests {
 			.extractingPath("$.errcode")
 			.asString()
 			.startsWith("M_");
-		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 	@Test

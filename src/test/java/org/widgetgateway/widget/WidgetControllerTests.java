@@ -33,7 +33,9 @@ class WidgetControllerTests {
 							 "capabilities": ["org.matrix.msc2762.send.state_event:org.matrix.msc3401.call.member",
 							                  "org.matrix.msc4157.send.delayed_event", "org.matrix.msc4157.update_delayed_event",
 							                  "org.matrix.msc2762.send.event:m.room.message#m.text",
-							                  "org.matrix.msc2762.timeline:!other:example.org"]}""");
+							                  "org.matrix.msc2762.timeline:!other:example.org"],
+							 "delayed_events": {"status": "available", "api": "unstable", "max_delay_ms": 86400000,
+							                    "max_scheduled": 100}}""");
 	}
 
 	@Test

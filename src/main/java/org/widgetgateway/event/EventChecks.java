@@ -1,0 +1,139 @@
+package org.widgetgateway.event;
+
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+import org.springframework.util.StringUtils;
+
+import org.widgetgateway.capability.Capabilities;
+import org.widgetgateway.capability.RoomIds;
+import org.widgetgateway.homeserver.DelayedEventAction;
+import org.widgetgateway.homeserver.OutgoingEvent;
+import org.widgetgateway.problem.WidgetApiException;
+import org.widgetgateway.widget.Widget;
+
+/**
+ * The checks of {@code send_event} and {@code update_delayed_event} that need nothing but
+ * the request and the widget's grant, in the reference host's order, with its messages;
+ * then the gateway's stricter ones. Whatever fails here never reaches the homeserver.
+ */
+final class EventChecks {
+
+	static final String MISSING_TYPE = "Invalid request - missing event type";
+
+	static final String MISSING_DELAY_ID = "Invalid request - missing delay_id";
+
+	static final String UNSUPPORTED_ACTION = "Invalid request - unsupported action";
+
+	private EventChecks() {
+	}
+
+	/**
+	 * The event a {@code send_event} request asks for, if the widget may send it.
+	 * @param widget the calling widget
+	 * @param request the request
+	 * @param txnId the transaction id to give the event
+	 * @return the event
+	 */
+	static OutgoingEvent checkedEvent(Widget widget, SendEventRequest request, String txnId) {
+		Capabilities capabilities = widget.capabilities();
+		if (!StringUtils.hasLength(request.type())) {
+			throw WidgetApiException.badRequest("M_MISSING_PARAM", MISSING_TYPE);
+		}
+		String roomId = StringUtils.hasLength(request.roomId()) ? request.roomId() : widget.roomId();
+		if (!roomId.equals(widget.roomId()) && !capabilities.canUseTimeline(roomId)) {
+			throw WidgetApiException.forbidden("Unable to access room timeline: " + roomId);
+		}
+		boolean delayed = isPresent(request.delay()) || request.parentDelayId() != null;
+		if (delayed && !capabilities.canSendDelayedEvent()) {
+			throw WidgetApiException.forbidden("Missing capability for " + Capabilities.SEND_DELAYED_EVENT);
+		}
+		JsonNode content = request.content();
+		if (request.stateKey() != null) {
+			if (!capabilities.canSendStateEvent(request.type(), request.stateKey())) {
+				throw WidgetApiException.forbidden("Cannot send state events of this type");
+			}
+		}
+		else if (!capabilities.canSendRoomEvent(request.type(), msgtype(content))) {
+			throw WidgetApiException.forbidden("Cannot send room events of this type");
+		}
+		if (!RoomIds.isRoomId(roomId)) {
+			throw WidgetApiException.badRequest("M_INVALID_PARAM",
+					"Invalid request - room_id must be a room id ('!' followed by the room's id, such as "
+							+ "!abc:example.org), not '" + roomId + "'");
+		}
+		if (content != null && !content.isNull() && !content.isObject()) {
+			throw WidgetApiException.badRequest("M_BAD_JSON", "Invalid request - content must be a JSON object");
+		}
+		if (request.parentDelayId() != null) {
+			throw WidgetApiException.badRequest("M_INVALID_PARAM",
+					"Invalid request - parent_delay_id is not supported: no homeserver implements it");
+		}
+		if (isPresent(request.stickyDurationMs())) {
+			throw WidgetApiException.badRequest("M_INVALID_PARAM",
+					"Invalid request - sticky_duration_ms is not supported: sticky events (MSC4407) are not available");
+		}
+		Long delay = delayed ? checkedDelay(widget, request.delay()) : null;
+		ObjectNode body = (content != null && content.isObject()) ? (ObjectNode) content
+				: JsonNodeFactory.instance.objectNode();
+		return new OutgoingEvent(roomId, request.type(), request.stateKey(), body, delay, txnId);
+	}
+
+	private static Long checkedDelay(Widget widget, @Nullable JsonNode delay) {
+		long max = widget.maxDelay().toMillis();
+		if (delay == null || !delay.isIntegralNumber() || !delay.canConvertToLong() || delay.longValue() < 1
+				|| delay.longValue() > max) {
+			throw delayOutOfRange(delay, max, "this widget's max-delay");
+		}
+		return delay.longValue();
+	}
+
+	/**
+	 * A delay outside what may be scheduled.
+	 * @param delay the delay asked for
+	 * @param max the maximum that applies
+	 * @param whose whose maximum it is
+	 * @return the exception
+	 */
+	static WidgetApiException delayOutOfRange(@Nullable Object delay, long max, String whose) {
+		return WidgetApiException.badRequest("M_INVALID_PARAM", "Invalid request - delay must be an integer "
+				+ "number of milliseconds from 1 to " + max + " (" + whose + "), but was " + delay);
+	}
+
+	/**
+	 * The action of an {@code update_delayed_event} request, if the widget may update
+	 * delayed events at all.
+	 * @param widget the calling widget
+	 * @param delayId the delay id
+	 * @param action the action as the widget named it
+	 * @return the action
+	 */
+	static DelayedEventAction checkedUpdate(Widget widget, @Nullable String delayId, @Nullable String action) {
+		if (!StringUtils.hasLength(delayId)) {
+			throw WidgetApiException.badRequest("M_MISSING_PARAM", MISSING_DELAY_ID);
+		}
+		if (!widget.capabilities().canUpdateDelayedEvent()) {
+			throw WidgetApiException.forbidden("Missing capability",
+					"Missing capability for " + Capabilities.UPDATE_DELAYED_EVENT);
+		}
+		if (!StringUtils.hasLength(action)) {
+			throw WidgetApiException.badRequest("M_MISSING_PARAM", UNSUPPORTED_ACTION,
+					"Invalid request - missing action: action must be cancel, restart or send");
+		}
+		return DelayedEventAction.fromName(action)
+			.orElseThrow(() -> WidgetApiException.badRequest("M_INVALID_PARAM", UNSUPPORTED_ACTION,
+					UNSUPPORTED_ACTION + ": action must be cancel, restart or send, not '" + action + "'"));
+	}
+
+	private static boolean isPresent(@Nullable JsonNode value) {
+		return value != null && !value.isMissingNode();
+	}
+
+	static @Nullable String msgtype(@Nullable JsonNode content) {
+		JsonNode msgtype = (content != null && content.isObject()) ? content.get("msgtype") : null;
+		return (msgtype != null && msgtype.isString()) ? msgtype.stringValue() : null;
+	}
+
+}

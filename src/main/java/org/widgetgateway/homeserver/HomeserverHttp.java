@@ -1,0 +1,259 @@
+package org.widgetgateway.homeserver;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.client.ClientResponse;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.client.WebClientRequestException;
+
+import org.widgetgateway.homeserver.HomeserverException.Kind;
+
+/**
+ * One HTTP call to the homeserver, the only place that makes one: the access token, the
+ * response timeout, the circuit breaker, and the translation of every answer that is not
+ * a success into a {@link HomeserverException}. Each call names its URI template, so that
+ * client metrics are labelled by endpoint, never by room, state key or delay id.
+ */
+class HomeserverHttp {
+
+	/**
+	 * The request attribute from which WebClient's observations take the URI template.
+	 */
+	private static final String URI_TEMPLATE_ATTRIBUTE = WebClient.class.getName() + ".uriTemplate";
+
+	private static final String[] FORWARDED_HEADERS = { HttpHeaders.CONTENT_TYPE, HttpHeaders.RETRY_AFTER };
+
+	private static final String UNSTABLE_ERRCODE = "org.matrix.msc4140.errcode";
+
+	private final WebClient webClient;
+
+	private final Supplier<String> baseUrl;
+
+	private final String accessToken;
+
+	private final Duration responseTimeout;
+
+	private final CircuitBreaker circuitBreaker;
+
+	private final Duration openFor;
+
+	private final JsonMapper jsonMapper;
+
+	HomeserverHttp(WebClient webClient, Supplier<String> baseUrl, String accessToken, Duration responseTimeout,
+			CircuitBreaker circuitBreaker, Duration openFor, JsonMapper jsonMapper) {
+		this.webClient = webClient;
+		this.baseUrl = baseUrl;
+		this.accessToken = accessToken;
+		this.responseTimeout = responseTimeout;
+		this.circuitBreaker = circuitBreaker;
+		this.openFor = openFor;
+		this.jsonMapper = jsonMapper;
+	}
+
+	JsonMapper jsonMapper() {
+		return this.jsonMapper;
+	}
+
+	CircuitBreaker.State circuitState() {
+		return this.circuitBreaker.getState();
+	}
+
+	/**
+	 * Calls the homeserver.
+	 * @param method the HTTP method
+	 * @param path the path and query, from {@link #path(String, Object...)}
+	 * @param body the JSON body, or {@code null} for none
+	 * @return the homeserver's JSON object answer
+	 */
+	Mono<JsonNode> call(HttpMethod method, Path path, @Nullable JsonNode body) {
+		return Mono.defer(() -> {
+			URI url = URI.create(this.baseUrl.get() + path.expanded());
+			WebClient.RequestBodySpec spec = this.webClient.method(method)
+				.uri(url)
+				.attribute(URI_TEMPLATE_ATTRIBUTE, path.template())
+				.headers((headers) -> headers.setBearerAuth(this.accessToken));
+			WebClient.RequestHeadersSpec<?> request = (body != null)
+					? spec.contentType(MediaType.APPLICATION_JSON).bodyValue(this.jsonMapper.writeValueAsString(body))
+					: spec;
+			return request.exchangeToMono((response) -> read(response, url));
+		})
+			.timeout(this.responseTimeout)
+			.onErrorMap(TimeoutException.class,
+					(ex) -> new HomeserverException(Kind.TIMEOUT,
+							"The homeserver did not answer within " + this.responseTimeout.toMillis() + "ms", null, ex))
+			.onErrorMap(WebClientRequestException.class,
+					(ex) -> new HomeserverException(Kind.UNAVAILABLE, "The homeserver could not be reached", null, ex))
+			.transformDeferred(CircuitBreakerOperator.of(this.circuitBreaker))
+			.onErrorMap(CallNotPermittedException.class, (ex) -> HomeserverException.circuitOpen(this.openFor));
+	}
+
+	private Mono<JsonNode> read(ClientResponse response, URI url) {
+		int status = response.statusCode().value();
+		return response.bodyToMono(String.class).defaultIfEmpty("").map((text) -> {
+			JsonNode json = parseObject(text);
+			if (response.statusCode().is2xxSuccessful()) {
+				if (json == null) {
+					throw new HomeserverException(Kind.UNAVAILABLE,
+							"The homeserver answered " + status + " with a body that is not a JSON object", null, null);
+				}
+				return json;
+			}
+			if (json == null) {
+				throw new HomeserverException(Kind.UNAVAILABLE,
+						"The homeserver answered " + status + " without a Matrix error body", null, null);
+			}
+			HttpHeaders headers = response.headers().asHttpHeaders();
+			MatrixApiError error = new MatrixApiError(status, forwardedHeaders(headers), url.toString(), json);
+			String message = "The homeserver answered " + status + " " + error.errcode()
+					+ (error.error().isEmpty() ? "" : ": " + error.error());
+			throw refusal(message, error, headers);
+		});
+	}
+
+	/**
+	 * A refusal in the current API's terms, whichever generation of the API answered:
+	 * Synapse before 1.157 refused a delay that is too long, or delayed events being off,
+	 * with {@code 400 M_UNKNOWN} and an unstable errcode, where Synapse 1.157 and the
+	 * stable API answer {@code 403 M_FORBIDDEN}; the stable API answers {@code 409} for
+	 * an action on a finished event, where the unstable one answers
+	 * {@code 404 M_NOT_FOUND}.
+	 */
+	private static HomeserverException refusal(String message, MatrixApiError error, HttpHeaders headers) {
+		int status = error.httpStatus();
+		String errcode = error.errcode();
+		JsonNode unstableErrcode = error.response().get(UNSTABLE_ERRCODE);
+		if (status == 400 && unstableErrcode != null && unstableErrcode.isString()
+				&& unstableErrcode.stringValue().startsWith("M_MAX_DELAY_")) {
+			status = 403;
+			errcode = "M_FORBIDDEN";
+		}
+		else if (status == 409) {
+			status = 404;
+			errcode = "M_NOT_FOUND";
+		}
+		return HomeserverException.refused(message, error, status, errcode,
+				(status == 429) ? retryAfter(headers, error.response()) : null);
+	}
+
+	/**
+	 * The homeserver's retry hint: {@code Retry-After} in seconds, else
+	 * {@code retry_after_ms}.
+	 */
+	private static @Nullable Duration retryAfter(HttpHeaders headers, JsonNode body) {
+		String header = headers.getFirst(HttpHeaders.RETRY_AFTER);
+		if (header != null && header.strip().matches("\\d{1,9}")) {
+			return Duration.ofSeconds(Long.parseLong(header.strip()));
+		}
+		JsonNode retryAfterMs = body.get("retry_after_ms");
+		if (retryAfterMs != null && retryAfterMs.isIntegralNumber() && retryAfterMs.canConvertToLong()
+				&& retryAfterMs.longValue() >= 0) {
+			return Duration.ofMillis(retryAfterMs.longValue());
+		}
+		return null;
+	}
+
+	private @Nullable JsonNode parseObject(String text) {
+		try {
+			JsonNode json = this.jsonMapper.readTree(text);
+			return (json != null && json.isObject()) ? json : null;
+		}
+		catch (JacksonException ex) {
+			return null;
+		}
+	}
+
+	private static Map<String, String> forwardedHeaders(HttpHeaders headers) {
+		Map<String, String> forwarded = new LinkedHashMap<>();
+		for (String name : FORWARDED_HEADERS) {
+			String value = headers.getFirst(name);
+			if (value != null) {
+				forwarded.put(name.toLowerCase(Locale.ROOT), value);
+			}
+		}
+		return forwarded;
+	}
+
+	/**
+	 * A path with its template: each {@code {name}} placeholder, in order, takes the next
+	 * value, percent-encoded as one segment.
+	 * @param template the template, such as
+	 * {@code /_matrix/client/v3/rooms/{roomId}/state}
+	 * @param values the values of the placeholders
+	 * @return the path
+	 */
+	static Path path(String template, Object... values) {
+		StringBuilder expanded = new StringBuilder(template.length() + 64);
+		int value = 0;
+		int at = 0;
+		while (at < template.length()) {
+			int open = template.indexOf('{', at);
+			if (open < 0) {
+				expanded.append(template, at, template.length());
+				break;
+			}
+			int close = template.indexOf('}', open);
+			expanded.append(template, at, open).append(encode(String.valueOf(values[value++])));
+			at = close + 1;
+		}
+		if (value != values.length) {
+			throw new IllegalArgumentException(
+					"The template " + template + " has " + value + " placeholders, not " + values.length);
+		}
+		return new Path(template, expanded.toString());
+	}
+
+	/**
+	 * Percent-encodes a path segment as {@code encodeURIComponent} does, the way Matrix
+	 * clients encode room ids, event types, state keys and transaction ids: everything
+	 * but letters, digits and {@code -_.!~*'()} is encoded, so {@code / # ? % @ :} never
+	 * change the path's meaning, and an empty state key stays an empty segment.
+	 * @param segment the raw segment
+	 * @return the encoded segment
+	 */
+	static String encode(String segment) {
+		StringBuilder encoded = new StringBuilder(segment.length() + 16);
+		for (byte b : segment.getBytes(StandardCharsets.UTF_8)) {
+			int c = b & 0xFF;
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+					|| "-_.!~*'()".indexOf(c) >= 0) {
+				encoded.append((char) c);
+			}
+			else {
+				encoded.append('%')
+					.append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+					.append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+			}
+		}
+		return encoded.toString();
+	}
+
+	/**
+	 * A path and query to call.
+	 *
+	 * @param template the URI template, the label of the call in metrics
+	 * @param expanded the path with its values filled in and encoded
+	 */
+	record Path(String template, String expanded) {
+
+	}
+
+}
