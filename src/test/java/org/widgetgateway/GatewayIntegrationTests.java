@@ -82,6 +82,7 @@ class GatewayIntegrationTests {
 		assertThat(homeserver.path("details").path("max_delay_ms").longValue()).isEqualTo(86_400_000L);
 		assertThat(homeserver.path("details").path("max_scheduled").longValue()).isEqualTo(100L);
 		assertThat(homeserver.path("details").path("circuit_breaker").stringValue()).isEqualTo("closed");
+		assertThat(this.http.get("/actuator/health", null).body()).doesNotContain("diskSpace", "/work", "path");
 	}
 
 	@Test
