@@ -1,10 +1,12 @@
 package org.widgetgateway.event;
 
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -42,6 +44,10 @@ public class EventService {
 
 	private static final String DELAYED_EVENT_NOT_FOUND = "Delayed event not found";
 
+	private static final String TRANSACTION_PREFIX = "wg"
+			+ HexFormat.of().formatHex(ByteBuffer.allocate(12).putLong(new SecureRandom().nextLong()).array(), 0, 8)
+			+ ".";
+
 	private final HomeserverClient homeserver;
 
 	private final HomeserverDiscovery discovery;
@@ -55,6 +61,8 @@ public class EventService {
 	private final HomeserverFailures failures;
 
 	private final Clock clock = Clock.systemUTC();
+
+	private final AtomicLong transactions = new AtomicLong();
 
 	EventService(HomeserverClient homeserver, HomeserverDiscovery discovery, DelayedEventOwners owners,
 			IdempotentRequests idempotentRequests, LostSends lostSends, HomeserverFailures failures) {
@@ -126,12 +134,14 @@ public class EventService {
 	}
 
 	/**
-	 * A fresh transaction id per send; with an idempotency key, one derived from the
-	 * widget and the key, so that the homeserver itself deduplicates a repeated event.
+	 * A fresh transaction id per send: this gateway's random prefix and a counter, unique
+	 * across restarts and replicas without drawing on the shared random source per
+	 * request. With an idempotency key, one derived from the widget and the key, so that
+	 * the homeserver itself deduplicates a repeated event.
 	 */
-	private static String transactionId(Widget widget, @Nullable String idempotencyKey) {
+	private String transactionId(Widget widget, @Nullable String idempotencyKey) {
 		if (idempotencyKey == null) {
-			return "wg" + UUID.randomUUID().toString().replace("-", "");
+			return TRANSACTION_PREFIX + Long.toHexString(this.transactions.incrementAndGet());
 		}
 		return "wgk" + HexFormat.of()
 			.formatHex(GatewayProperties.sha256(widget.id() + '\n' + idempotencyKey))

@@ -44,6 +44,8 @@ class HomeserverHttp {
 
 	private static final String UNSTABLE_ERRCODE = "org.matrix.msc4140.errcode";
 
+	private static final byte[] NO_BODY = new byte[0];
+
 	private final WebClient webClient;
 
 	private final Supplier<String> baseUrl;
@@ -108,8 +110,8 @@ class HomeserverHttp {
 
 	private Mono<JsonNode> read(ClientResponse response, URI url) {
 		int status = response.statusCode().value();
-		return response.bodyToMono(String.class).defaultIfEmpty("").map((text) -> {
-			JsonNode json = parseObject(text);
+		return response.bodyToMono(byte[].class).defaultIfEmpty(NO_BODY).map((body) -> {
+			JsonNode json = parseObject(body);
 			if (response.statusCode().is2xxSuccessful()) {
 				if (json == null) {
 					throw new HomeserverException(Kind.UNAVAILABLE,
@@ -171,9 +173,9 @@ class HomeserverHttp {
 		return null;
 	}
 
-	private @Nullable JsonNode parseObject(String text) {
+	private @Nullable JsonNode parseObject(byte[] body) {
 		try {
-			JsonNode json = this.jsonMapper.readTree(text);
+			JsonNode json = this.jsonMapper.readTree(body);
 			return (json != null && json.isObject()) ? json : null;
 		}
 		catch (JacksonException ex) {

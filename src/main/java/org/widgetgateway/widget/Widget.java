@@ -1,17 +1,24 @@
 package org.widgetgateway.widget;
 
+import java.security.Principal;
 import java.time.Duration;
 
 import org.widgetgateway.capability.Capabilities;
 
 /**
- * A widget known to the gateway, as its bearer token identifies it.
+ * A widget known to the gateway, as its bearer token identifies it. As the principal of a
+ * request its name is its id.
  *
  * @param id the widget id
  * @param roomId the widget's own room
  * @param maxDelay the longest delay the widget may give a delayed event
  * @param capabilities what the widget was granted
  */
-public record Widget(String id, String roomId, Duration maxDelay, Capabilities capabilities) {
+public record Widget(String id, String roomId, Duration maxDelay, Capabilities capabilities) implements Principal {
+
+	@Override
+	public String getName() {
+		return this.id;
+	}
 
 }

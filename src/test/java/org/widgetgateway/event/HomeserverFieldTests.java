@@ -301,7 +301,7 @@ class HomeserverFieldTests {
 		homeserverServes("{\"versions\": [\"v1.12\"], \"unstable_features\": {\"org.matrix.msc4140.stable\": true}}",
 				"{\"capabilities\": {\"m.delayed_events\": {\"max_delay_ms\": 3600000}}}");
 		this.homeserver.stubFor(put(urlPathMatching(
-				"/_matrix/client/v3/rooms/!call%3Aexample.org/delayed_event/org.matrix.msc3401.call.member/wg[0-9a-f]+"))
+				"/_matrix/client/v3/rooms/!call%3Aexample.org/delayed_event/org.matrix.msc3401.call.member/wg[0-9a-f]{16}\\.[0-9a-f]+"))
 			.withRequestBody(equalToJson("{\"delay_ms\": 8000, \"state_key\": \"" + STATE_KEY + "\", \"content\": {}}"))
 			.willReturn(okJson("{\"delay_id\": \"stable_1\"}")));
 		this.homeserver
