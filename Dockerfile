@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 
-# Build: compile, test-free package, then split the jar into Boot's layers.
+# Build: compile, test-free package, then extract the jar for class data sharing.
 FROM eclipse-temurin:17-jdk AS build
 WORKDIR /workspace
 COPY mvnw pom.xml ./
@@ -9,16 +9,24 @@ RUN ./mvnw -B -ntp dependency:go-offline
 COPY src src
 COPY openapi openapi
 RUN ./mvnw -B -ntp package -DskipTests \
-    && java -Djarmode=tools -jar target/widget-gateway-*.jar extract --layers --launcher --destination /layers
+    && java -Djarmode=tools -jar target/widget-gateway-*.jar extract --destination /app --application-filename app.jar
 
-# Run: the JRE, the layers from least to most often changed, and no root.
+# Run: the JRE, the libraries (they change least), the application, a class data sharing archive
+# made by a training run in this image (it exits once the context is up), and no root.
 FROM eclipse-temurin:17-jre
-RUN groupadd --system gateway && useradd --system --gid gateway --uid 10001 --no-create-home gateway
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system gateway && useradd --system --gid gateway --uid 10001 --no-create-home gateway
 WORKDIR /app
-COPY --from=build /layers/dependencies/ ./
-COPY --from=build /layers/spring-boot-loader/ ./
-COPY --from=build /layers/snapshot-dependencies/ ./
-COPY --from=build /layers/application/ ./
+COPY --from=build /app/lib/ ./lib/
+COPY --from=build /app/app.jar ./
+# The production launch (bench/run.sh measures this line): the serial collector, which on the one
+# or two cores a gateway gets does more requests per second than G1, and a bounded heap.
+ENV JAVA_OPTS="-XX:+UseSerialGC -Xms64m -Xmx192m -XX:SharedArchiveFile=/app/app.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
+RUN java -XX:ArchiveClassesAtExit=/app/app.jsa -Dspring.context.exit=onRefresh -jar app.jar --server.port=0 \
+    && chmod 444 /app/app.jsa
 USER 10001:10001
 EXPOSE 8080
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "org.springframework.boot.loader.launch.JarLauncher"]
+# Readiness, not the homeserver: an unreachable homeserver must not get the container restarted.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+    CMD curl -fsS "http://127.0.0.1:${SERVER_PORT:-8080}/actuator/health/readiness" >/dev/null || exit 1
+ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/app.jar \"$@\"", "widget-gateway"]
