@@ -30,10 +30,12 @@ import org.widgetgateway.capability.RoomIds;
  *
  * @param homeserver the homeserver the gateway calls on the widgets' behalf
  * @param widgets the widgets allowed to call the gateway, by widget id
+ * @param metrics who may read the gateway's metrics
  */
 @ConfigurationProperties("gateway")
 @Validated
-public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<String, Widget> widgets) {
+public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<String, Widget> widgets,
+		@Valid @DefaultValue Metrics metrics) {
 
 	public GatewayProperties {
 		widgets = (widgets != null) ? Map.copyOf(widgets) : Map.of();
@@ -125,6 +127,17 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 		public Duration longestWait() {
 			return this.responseTimeout.multipliedBy(3).plus(this.retryBudget).plus(this.connectTimeout);
 		}
+
+	}
+
+	/**
+	 * Who may read {@code /actuator/prometheus}.
+	 *
+	 * @param open whether it answers without a token on the application's port too; by
+	 * default it answers only on the management port ({@code management.server.port}),
+	 * which operators keep off the network widgets reach
+	 */
+	public record Metrics(@DefaultValue("false") boolean open) {
 
 	}
 

@@ -29,9 +29,13 @@ public final class HttpTestClient {
 		return send(request(path, token).GET());
 	}
 
-	public Response post(String path, @Nullable String token, String json) {
-		return send(request(path, token).header("Content-Type", "application/json")
-			.POST(HttpRequest.BodyPublishers.ofString(json)));
+	public Response post(String path, @Nullable String token, String json, String... headerNamesAndValues) {
+		HttpRequest.Builder request = request(path, token).header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(json));
+		for (int i = 0; i < headerNamesAndValues.length; i += 2) {
+			request.header(headerNamesAndValues[i], headerNamesAndValues[i + 1]);
+		}
+		return send(request);
 	}
 
 	public Response put(String path, @Nullable String token, String json) {

@@ -10,8 +10,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
+import tools.jackson.databind.JsonNode;
 
 import org.springframework.stereotype.Service;
+import org.springframework.util.StringUtils;
 
 import org.widgetgateway.GatewayProperties;
 import org.widgetgateway.capability.Capabilities;
@@ -23,6 +25,8 @@ import org.widgetgateway.homeserver.HomeserverException;
 import org.widgetgateway.homeserver.OutgoingEvent;
 import org.widgetgateway.homeserver.ScheduledEvent;
 import org.widgetgateway.homeserver.SentEvent;
+import org.widgetgateway.observability.WidgetActions;
+import org.widgetgateway.observability.WidgetActions.Action;
 import org.widgetgateway.problem.WidgetApiException;
 import org.widgetgateway.widget.Widget;
 
@@ -32,8 +36,8 @@ import org.widgetgateway.widget.Widget;
  * idempotency ({@link IdempotentRequests}), ownership of delayed events
  * ({@link DelayedEventOwners}), the homeserver call, the search for a delayed event whose
  * answer was lost ({@link LostSends}), and what the widget sees of a failure
- * ({@link HomeserverFailures}). REST endpoints and the widget-API transport both call
- * this service.
+ * ({@link HomeserverFailures}), and the record of each action ({@link WidgetActions}).
+ * REST endpoints and the widget-API transport both call this service.
  */
 @Service
 public class EventService {
@@ -60,18 +64,22 @@ public class EventService {
 
 	private final HomeserverFailures failures;
 
+	private final WidgetActions actions;
+
 	private final Clock clock = Clock.systemUTC();
 
 	private final AtomicLong transactions = new AtomicLong();
 
 	EventService(HomeserverClient homeserver, HomeserverDiscovery discovery, DelayedEventOwners owners,
-			IdempotentRequests idempotentRequests, LostSends lostSends, HomeserverFailures failures) {
+			IdempotentRequests idempotentRequests, LostSends lostSends, HomeserverFailures failures,
+			WidgetActions actions) {
 		this.homeserver = homeserver;
 		this.discovery = discovery;
 		this.owners = owners;
 		this.idempotentRequests = idempotentRequests;
 		this.lostSends = lostSends;
 		this.failures = failures;
+		this.actions = actions;
 	}
 
 	/**
@@ -83,14 +91,18 @@ public class EventService {
 	 * @return the event id or the delay id
 	 */
 	public Mono<SendEventResponse> sendEvent(Widget widget, SendEventRequest request, @Nullable String idempotencyKey) {
-		return Mono.defer(() -> {
+		JsonNode delay = request.delay();
+		Action recorded = this.actions.start(widget.id(), "send_event")
+			.event(StringUtils.hasLength(request.roomId()) ? request.roomId() : widget.roomId(), request.type(),
+					request.stateKey(), (delay != null && delay.canConvertToLong()) ? delay.longValue() : null);
+		return this.actions.record(recorded, Mono.defer(() -> {
 			OutgoingEvent event = EventChecks.checkedEvent(widget, request, transactionId(widget, idempotencyKey));
 			return withinHomeserverLimits(event).then(
 					Mono.defer(() -> (idempotencyKey != null)
 							? this.idempotentRequests.once(widget.id(), idempotencyKey, event,
 									(tries) -> send(widget, event, tries))
 							: send(widget, event, Tries.now(this.clock))));
-		});
+		}).doOnNext((sent) -> recorded.calledHomeserver().delayId(sent.delayId())));
 	}
 
 	/**
@@ -130,6 +142,7 @@ public class EventService {
 	private void recordDelayed(Widget widget, OutgoingEvent event, SentEvent sent) {
 		if (sent.delayId() != null && event.delay() != null) {
 			this.owners.scheduled(sent.delayId(), widget.id(), Duration.ofMillis(event.delay()));
+			this.actions.delayedEvent(widget.id(), "scheduled");
 		}
 	}
 
@@ -159,13 +172,17 @@ public class EventService {
 	 */
 	public Mono<Void> updateDelayedEvent(Widget widget, @Nullable String delayId, @Nullable String action,
 			@Nullable String idempotencyKey) {
-		return Mono.defer(() -> {
+		DelayedEventAction named = (action != null) ? DelayedEventAction.fromName(action).orElse(null) : null;
+		Action recorded = this.actions
+			.start(widget.id(), (named != null) ? named.wireName() + "_delayed_event" : "update_delayed_event")
+			.delayId(delayId);
+		return this.actions.record(recorded, Mono.defer(() -> {
 			DelayedEventAction checked = EventChecks.checkedUpdate(widget, delayId, action);
 			Mono<Void> update = (idempotencyKey != null) ? this.idempotentRequests.once(widget.id(), idempotencyKey,
-					List.of(delayId, checked.wireName()), (tries) -> update(delayId, checked))
-					: update(delayId, checked);
-			return owned(widget, delayId).then(update);
-		});
+					List.of(delayId, checked.wireName()), (tries) -> update(widget, delayId, checked))
+					: update(widget, delayId, checked);
+			return owned(widget, delayId).then(update).doOnSuccess((done) -> recorded.calledHomeserver());
+		}));
 	}
 
 	/**
@@ -200,9 +217,9 @@ public class EventService {
 		return room && type && capabilities.canSendDelayedEvent();
 	}
 
-	private Mono<Void> update(String delayId, DelayedEventAction action) {
+	private Mono<Void> update(Widget widget, String delayId, DelayedEventAction action) {
 		return this.homeserver.updateDelayedEvent(delayId, action)
-			.doOnSuccess((ignored) -> updated(delayId, action))
+			.doOnSuccess((ignored) -> updated(widget, delayId, action))
 			.onErrorMap(HomeserverException.class, (ex) -> {
 				boolean gone = ex.kind() == HomeserverException.Kind.REFUSED
 						&& (ex.status() == 404 || action == DelayedEventAction.SEND && ex.status() == 403);
@@ -213,13 +230,18 @@ public class EventService {
 			});
 	}
 
-	private void updated(String delayId, DelayedEventAction action) {
+	private void updated(Widget widget, String delayId, DelayedEventAction action) {
 		if (action == DelayedEventAction.RESTART) {
 			this.owners.restarted(delayId);
 		}
 		else {
 			this.owners.finished(delayId);
 		}
+		this.actions.delayedEvent(widget.id(), switch (action) {
+			case RESTART -> "restarted";
+			case CANCEL -> "cancelled";
+			case SEND -> "sent";
+		});
 	}
 
 }

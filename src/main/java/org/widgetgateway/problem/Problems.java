@@ -3,6 +3,8 @@ package org.widgetgateway.problem;
 import java.net.URI;
 import java.util.Locale;
 
+import org.slf4j.MDC;
+
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 
@@ -11,6 +13,12 @@ import org.springframework.http.ProblemDetail;
  * {@code errcode} and a stable {@code type} derived from it.
  */
 public final class Problems {
+
+	/**
+	 * The name of the request id: in the MDC while a request is handled, and as a member
+	 * of every problem document answered to it.
+	 */
+	public static final String REQUEST_ID = "request_id";
 
 	private Problems() {
 	}
@@ -30,6 +38,10 @@ public final class Problems {
 	static ProblemDetail withErrcode(ProblemDetail problem, String errcode) {
 		problem.setType(typeOf(errcode));
 		problem.setProperty("errcode", errcode);
+		String requestId = MDC.get(REQUEST_ID);
+		if (requestId != null) {
+			problem.setProperty(REQUEST_ID, requestId);
+		}
 		return problem;
 	}
 

@@ -2,18 +2,23 @@ package org.widgetgateway.security;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestMatcher;
 
+import org.widgetgateway.GatewayProperties;
 import org.widgetgateway.widget.WidgetRegistry;
 
 /**
  * Widgets authenticate with their bearer token on {@code /v1/**}; the API documentation
- * and health are open; nothing else is served. Stateless: no sessions, no CSRF tokens,
+ * and health are open, and the Prometheus scrape on the management port (or where the
+ * operator opened it); nothing else is served. Stateless: no sessions, no CSRF tokens,
  * since no browser session carries the credentials.
  */
 @Configuration(proxyBeanMethods = false)
@@ -31,10 +36,12 @@ class SecurityConfiguration {
 
 	@Bean
 	SecurityFilterChain securityFilterChain(HttpSecurity http, WidgetRegistry widgets,
-			WidgetAuthenticationEntryPoint entryPoint) {
+			WidgetAuthenticationEntryPoint entryPoint, GatewayProperties properties, Environment environment) {
 		http.authorizeHttpRequests((requests) -> requests
 			.requestMatchers("/actuator/health", "/actuator/health/**", "/v3/api-docs", "/v3/api-docs/**",
 					"/v3/api-docs.yaml", "/swagger-ui/**", "/swagger-ui.html", "/error")
+			.permitAll()
+			.requestMatchers(metricsScrape(properties, environment))
 			.permitAll()
 			.requestMatchers("/v1/**")
 			.authenticated()
@@ -50,6 +57,16 @@ class SecurityConfiguration {
 			.logout(AbstractHttpConfigurer::disable)
 			.requestCache(AbstractHttpConfigurer::disable);
 		return http.build();
+	}
+
+	/**
+	 * A scrape of {@code /actuator/prometheus} that needs no token: on the management
+	 * port, or anywhere when {@code gateway.metrics.open} is set.
+	 */
+	private static RequestMatcher metricsScrape(GatewayProperties properties, Environment environment) {
+		RequestMatcher prometheus = PathPatternRequestMatcher.withDefaults().matcher("/actuator/prometheus");
+		return (request) -> prometheus.matches(request) && (properties.metrics().open()
+				|| Integer.toString(request.getLocalPort()).equals(environment.getProperty("local.management.port")));
 	}
 
 }

@@ -12,6 +12,7 @@ import org.springframework.stereotype.Service;
 import org.widgetgateway.capability.Capabilities;
 import org.widgetgateway.homeserver.DelayedEventsSupport;
 import org.widgetgateway.homeserver.HomeserverDiscovery;
+import org.widgetgateway.observability.WidgetActions;
 
 /**
  * What a widget may use, given its grant and what the homeserver offers: the REST
@@ -27,8 +28,11 @@ public class WidgetService {
 
 	private final HomeserverDiscovery discovery;
 
-	WidgetService(HomeserverDiscovery discovery) {
+	private final WidgetActions actions;
+
+	WidgetService(HomeserverDiscovery discovery, WidgetActions actions) {
 		this.discovery = discovery;
+		this.actions = actions;
 	}
 
 	/**
@@ -39,12 +43,16 @@ public class WidgetService {
 	 * @return the approved ones, in the widget's spelling and order
 	 */
 	public Mono<List<String>> approve(Widget widget, List<String> requested) {
+		WidgetActions.Action recorded = this.actions.start(widget.id(), "request_capabilities");
 		List<String> granted = widget.capabilities().approve(requested);
 		if (granted.stream().noneMatch(Capabilities::isDelayedEventCapability)) {
-			return Mono.just(granted);
+			return this.actions.record(recorded, Mono.just(granted));
 		}
-		return delayedEvents().map((support) -> support.map(DelayedEventsSupport::available).orElse(true) ? granted
-				: granted.stream().filter((capability) -> !Capabilities.isDelayedEventCapability(capability)).toList());
+		return this.actions.record(recorded,
+				delayedEvents().map((support) -> support.map(DelayedEventsSupport::available).orElse(true) ? granted
+						: granted.stream()
+							.filter((capability) -> !Capabilities.isDelayedEventCapability(capability))
+							.toList()));
 	}
 
 	/**

@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The simulated homeserver's Client-Server API, called directly: the answers and errors
  * Synapse gives (PROTOCOL.md §3).
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "gateway.metrics.open=true")
 class SimulatorHomeserverTests {
 
 	private static final String TOKEN = "simulator-access-token";

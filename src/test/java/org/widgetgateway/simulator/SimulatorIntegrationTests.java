@@ -24,7 +24,7 @@ import static org.awaitility.Awaitility.await;
  * schedules, restarts, cancels and sends delayed events through the public {@code /v1}
  * API. What fired is read from the simulator's room state, as a person would with curl.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "gateway.metrics.open=true")
 class SimulatorIntegrationTests {
 
 	private static final String DEMO = "demo-token";
