@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.MDC;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import tools.jackson.databind.JsonNode;
@@ -29,6 +30,12 @@ import org.widgetgateway.homeserver.HomeserverHttp.Path;
  * {@linkplain HomeserverException#outcomeUnknown() of unknown outcome} instead.
  */
 public class HomeserverClient {
+
+	/**
+	 * The key in the Reactor context under which a caller puts the id of the request a
+	 * call serves; the client's log lines about the call carry it in the MDC.
+	 */
+	public static final String REQUEST_ID = "request_id";
 
 	private static final Log logger = LogFactory.getLog(HomeserverClient.class);
 
@@ -152,13 +159,28 @@ public class HomeserverClient {
 				.doOnError((ex) -> answerLost.compareAndSet(false, isTransient(ex)))
 				.retryWhen(HomeserverRetry.repeatable(this.retryBudget, this.scheduler))
 				.onErrorResume((ex) -> action != DelayedEventAction.RESTART && answerLost.get() && isNotFound(ex),
-						(ex) -> {
-							logger.info("The homeserver's answer to a delayed event's " + action.wireName()
-									+ " was lost; its repeat found the event finished, so the first attempt did it");
+						(ex) -> Mono.deferContextual((context) -> {
+							logWithRequestId(context.getOrDefault(REQUEST_ID, null),
+									"The homeserver's answer to a delayed event's " + action.wireName()
+											+ " was lost; its repeat found the event finished, so the first attempt did it");
 							return Mono.empty();
-						})
+						}))
 				.then();
 		});
+	}
+
+	private static void logWithRequestId(@Nullable String requestId, String message) {
+		if (requestId == null) {
+			logger.info(message);
+			return;
+		}
+		MDC.put(REQUEST_ID, requestId);
+		try {
+			logger.info(message);
+		}
+		finally {
+			MDC.remove(REQUEST_ID);
+		}
 	}
 
 	/**

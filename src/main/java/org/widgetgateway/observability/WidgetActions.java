@@ -12,11 +12,13 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.slf4j.spi.LoggingEventBuilder;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
+import org.widgetgateway.homeserver.HomeserverClient;
 import org.widgetgateway.problem.Problems;
 import org.widgetgateway.problem.WidgetApiException;
 
@@ -67,7 +69,9 @@ public class WidgetActions {
 	 * @return the work, unchanged
 	 */
 	public <T> Mono<T> record(Action action, Mono<T> work) {
-		return work.doOnSuccess((answer) -> finish(action, null)).doOnError((ex) -> finish(action, ex));
+		Mono<T> recorded = work.doOnSuccess((answer) -> finish(action, null)).doOnError((ex) -> finish(action, ex));
+		return (action.requestId != null)
+				? recorded.contextWrite(Context.of(HomeserverClient.REQUEST_ID, action.requestId)) : recorded;
 	}
 
 	/**

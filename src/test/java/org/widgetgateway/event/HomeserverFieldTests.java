@@ -8,9 +8,12 @@ import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.wiremock.spring.InjectWireMock;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -137,7 +140,8 @@ class HomeserverFieldTests {
 	}
 
 	@Test
-	void cancelWhoseAnswerWasLostCountsAsDoneWhenItsRepeatFindsTheEventGone() {
+	@ExtendWith(OutputCaptureExtension.class)
+	void cancelWhoseAnswerWasLostCountsAsDoneWhenItsRepeatFindsTheEventGone(CapturedOutput output) {
 		String delayId = scheduled("syd_cancel_lost");
 		this.homeserver.stubFor(inScenario(post(anyUrl()), Scenario.STARTED, "applied")
 			.willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
@@ -145,8 +149,17 @@ class HomeserverFieldTests {
 			.withHeader(HttpHeaders.CONTENT_TYPE, "application/json")
 			.withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Delayed event not found\"}")));
 
-		assertThat(update(delayId, "cancel")).hasStatusOk().bodyJson().isStrictlyEqualTo("{}");
+		assertThat(this.mvc.post()
+			.uri("/v1/update_delayed_event")
+			.header(HttpHeaders.AUTHORIZATION, "Bearer call-token")
+			.header("X-Request-Id", "lost-cancel-1")
+			.contentType(MediaType.APPLICATION_JSON)
+			.content("{\"delay_id\": \"" + delayId + "\", \"action\": \"cancel\"}")).hasStatusOk()
+			.bodyJson()
+			.isStrictlyEqualTo("{}");
 		this.homeserver.verify(2, postRequestedFor(urlEqualTo(LISTING + "/" + delayId + "/cancel")));
+		assertThat(output.getAll())
+			.containsPattern("\\[lost-cancel-1\\] .*The homeserver's answer to a delayed event's cancel was lost");
 	}
 
 	@Test
