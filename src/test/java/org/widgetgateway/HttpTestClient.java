@@ -63,6 +63,15 @@ public final class HttpTestClient {
 	}
 
 	/**
+	 * Parses a JSON body.
+	 * @param body the body
+	 * @return its tree
+	 */
+	public static JsonNode parse(String body) {
+		return JsonMapper.shared().readTree(body);
+	}
+
+	/**
 	 * An answer.
 	 *
 	 * @param status the HTTP status
@@ -72,7 +81,7 @@ public final class HttpTestClient {
 	public record Response(int status, String body, HttpResponse<String> raw) {
 
 		public JsonNode json() {
-			return JsonMapper.shared().readTree(this.body);
+			return parse(this.body);
 		}
 
 	}

@@ -26,14 +26,23 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 						value = """
 								{"type": "urn:widget-gateway:problem:m-invalid-param", "title": "Bad Request", "status": 400,
 								 "detail": "Invalid request - delay must be an integer number of milliseconds from 1 to 3600000 (this widget's max-delay), but was -5",
-								 "instance": "/v1/send_event", "errcode": "M_INVALID_PARAM"}""")))
+								 "instance": "/v1/send_event", "errcode": "M_INVALID_PARAM", "request_id": "5f0c1a2b3c4d5e6f"}""")))
 @ApiResponse(responseCode = "401",
-		description = "Missing (`M_MISSING_TOKEN`) or unknown (`M_UNKNOWN_TOKEN`) widget token",
+		description = "Missing (`M_MISSING_TOKEN`) or unknown (`M_UNKNOWN_TOKEN`) widget token, with "
+				+ "`WWW-Authenticate: Bearer`",
 		content = @Content(mediaType = "application/problem+json",
-				schema = @Schema(ref = "#/components/schemas/Problem")))
+				schema = @Schema(ref = "#/components/schemas/Problem"),
+				examples = @ExampleObject(
+						value = """
+								{"type": "urn:widget-gateway:problem:m-unknown-token", "title": "Unauthorized", "status": 401,
+								 "detail": "The bearer token is not the token of any configured widget",
+								 "instance": "/v1/send_event", "errcode": "M_UNKNOWN_TOKEN", "request_id": "5f0c1a2b3c4d5e6f"}""")))
 @ApiResponse(responseCode = "413", description = "`M_TOO_LARGE`: the body is larger than 65536 bytes",
 		content = @Content(mediaType = "application/problem+json",
-				schema = @Schema(ref = "#/components/schemas/Problem")))
+				schema = @Schema(ref = "#/components/schemas/Problem"), examples = @ExampleObject(value = """
+						{"type": "urn:widget-gateway:problem:m-too-large", "title": "Content Too Large", "status": 413,
+						 "detail": "The request body is larger than 65536 bytes",
+						 "instance": "/v1/send_event", "errcode": "M_TOO_LARGE", "request_id": "5f0c1a2b3c4d5e6f"}""")))
 public @interface ApiErrors {
 
 }

@@ -52,10 +52,11 @@ class OpenApiConfiguration {
 				.license(new License().name("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0")))
 			.servers(List.of(new Server().url("/").description("This gateway")))
 			.components(new Components()
-				.addSecuritySchemes(WIDGET_TOKEN,
-						new SecurityScheme().type(SecurityScheme.Type.HTTP)
-							.scheme("bearer")
-							.description("The widget's token, as configured under gateway.widgets.<id>.token"))
+				.addSecuritySchemes(WIDGET_TOKEN, new SecurityScheme().type(SecurityScheme.Type.HTTP)
+					.scheme("bearer")
+					.description("The widget's bearer token: the token configured as `gateway.widgets.{id}.token`, "
+							+ "or the one whose SHA-256 is `gateway.widgets.{id}.token-sha256`. Enter the token "
+							+ "alone, without `Bearer`."))
 				.addSchemas("MatrixApiError", matrixApiError())
 				.addSchemas("Problem", problem()))
 			.addSecurityItem(new SecurityRequirement().addList(WIDGET_TOKEN));
@@ -92,6 +93,9 @@ class OpenApiConfiguration {
 					new StringSchema().example("Missing capability for org.matrix.msc4157.send.delayed_event"))
 			.addProperty("instance", new StringSchema().format("uri-reference").example("/v1/send_event"))
 			.addProperty("errcode", new StringSchema().example("M_FORBIDDEN"))
+			.addProperty("request_id",
+					new StringSchema().example("5f0c1a2b3c4d5e6f")
+						.description("The request's id, as in the `X-Request-Id` header and the gateway's logs"))
 			.addProperty("retry_after_ms",
 					new IntegerSchema().format("int64")
 						.example(2000)

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -46,17 +47,41 @@ class EventController {
 					+ "`delay` an integer from 1 to the widget's max-delay, and neither `parent_delay_id` nor "
 					+ "`sticky_duration_ms`; a delay within the homeserver's own maximum. A refused request never "
 					+ "reaches the homeserver.")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
+			schema = @Schema(implementation = SendEventRequest.class),
+			examples = { @ExampleObject(name = "schedule a delayed leave", value = """
+					{"type": "org.matrix.msc3401.call.member", "state_key": "_@demo:localhost_DEV_m.call",
+					 "content": {}, "delay": 8000}"""), @ExampleObject(name = "join a call now", value = """
+					{"type": "org.matrix.msc3401.call.member", "state_key": "_@demo:localhost_DEV_m.call",
+					 "content": {"application": "m.call", "call_id": "", "device_id": "DEV"}}"""), @ExampleObject(
+					name = "send a message now",
+					value = """
+							{"type": "m.room.message", "content": {"msgtype": "m.text", "body": "Hello from a native widget"}}""") }))
+	@ApiResponse(responseCode = "200",
+			description = "Sent (`event_id`) or scheduled (`delay_id`, for `update_delayed_event`)",
+			content = @Content(mediaType = "application/json",
+					schema = @Schema(implementation = SendEventResponse.class),
+					examples = { @ExampleObject(name = "scheduled", value = """
+							{"room_id": "!demo:localhost", "delay_id": "syd_wlGAStYmBRRdjyCifqXF"}"""), @ExampleObject(
+							name = "sent",
+							value = """
+									{"room_id": "!demo:localhost", "event_id": "$Pm2vbxgLRnlZqQB3eBHrjaV6:localhost"}""") }))
 	@ApiErrors
 	@HomeserverErrors
 	@ApiResponse(responseCode = "422",
 			description = "`M_INVALID_PARAM`: the `Idempotency-Key` was already used for a different request",
 			content = @Content(mediaType = "application/problem+json",
-					schema = @Schema(ref = "#/components/schemas/Problem")))
+					schema = @Schema(ref = "#/components/schemas/Problem"), examples = @ExampleObject(
+							value = """
+									{"type": "urn:widget-gateway:problem:m-invalid-param", "title": "Unprocessable Content",
+									 "status": 422, "detail": "Invalid request - the idempotency key 'leave-1' was already used for a different request: use a new key for every new request",
+									 "instance": "/v1/send_event", "errcode": "M_INVALID_PARAM", "request_id": "5f0c1a2b3c4d5e6f"}""")))
 	Mono<SendEventResponse> sendEvent(@AuthenticationPrincipal Widget widget, @RequestBody SendEventRequest request,
-			@Parameter(description = "Makes a retry safe: a second request with the same key (from the same widget) "
-					+ "gets the first answer and sends nothing; after a failure it is tried again, without leaving a second delayed "
-					+ "event behind.", example = "leave-2c1f") @RequestHeader(name = "Idempotency-Key",
-							required = false) @Nullable String idempotencyKey) {
+			@Parameter(
+					description = "Optional. Makes a retry safe: a second request with the same key (from the same widget) "
+							+ "gets the first answer and sends nothing; after a failure it is tried again, without leaving a second delayed "
+							+ "event behind. Use a new key for every new request.") @RequestHeader(
+									name = "Idempotency-Key", required = false) @Nullable String idempotencyKey) {
 		return this.events.sendEvent(widget, request, idempotencyKey);
 	}
 
@@ -65,6 +90,12 @@ class EventController {
 			description = "`refresh` is accepted as `restart`. A widget can only update the delayed events it "
 					+ "scheduled itself (an id the gateway does not remember is looked up in the homeserver's listing "
 					+ "and must be covered by the widget's grant); any other id answers 404.")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
+			schema = @Schema(implementation = UpdateDelayedEventRequest.class), examples = @ExampleObject(value = """
+					{"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "restart"}""")))
+	@ApiResponse(responseCode = "200", description = "Done: `{}`",
+			content = @Content(mediaType = "application/json", schema = @Schema(implementation = EmptyResponse.class),
+					examples = @ExampleObject(value = "{}")))
 	@ApiErrors
 	@HomeserverErrors
 	Mono<EmptyResponse> updateDelayedEvent(@AuthenticationPrincipal Widget widget,
@@ -76,6 +107,9 @@ class EventController {
 	@PostMapping(path = "/delayed_events/{delay_id}/{action}")
 	@Operation(summary = "Cancel, restart or send one of the widget's delayed events (resource style)",
 			description = "The same as `POST /v1/update_delayed_event`, with the delay id and action in the path.")
+	@ApiResponse(responseCode = "200", description = "Done: `{}`",
+			content = @Content(mediaType = "application/json", schema = @Schema(implementation = EmptyResponse.class),
+					examples = @ExampleObject(value = "{}")))
 	@ApiErrors
 	@HomeserverErrors
 	Mono<EmptyResponse> updateDelayedEventByPath(@AuthenticationPrincipal Widget widget,

@@ -26,10 +26,10 @@ public record SendEventRequest(
 		@Schema(description = "Event content; a JSON object, `{}` when absent.", types = "object",
 				example = "{}") @Nullable JsonNode content,
 		@Schema(description = "State key; present (even empty) makes this a state event.",
-				example = "_@alice:example.org_DEVICE_m.call") @JsonProperty("state_key") @Nullable String stateKey,
+				example = "_@demo:localhost_DEV_m.call") @JsonProperty("state_key") @Nullable String stateKey,
 		@Schema(description = "Room to send to; the widget's own room when absent. Another room needs the "
 				+ "`org.matrix.msc2762.timeline:<room>` capability.",
-				example = "!abc:example.org") @JsonProperty("room_id") @Nullable String roomId,
+				example = "!demo:localhost") @JsonProperty("room_id") @Nullable String roomId,
 		@Schema(description = "Milliseconds until the homeserver sends the event, from 1 to the widget's "
 				+ "max-delay; makes it a delayed event (needs `org.matrix.msc4157.send.delayed_event`).",
 				types = "integer", format = "int64", minimum = "1", example = "8000") @Nullable JsonNode delay,

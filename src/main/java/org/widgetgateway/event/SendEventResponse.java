@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @Schema(name = "SendEventResponse")
-public record SendEventResponse(@Schema(example = "!abc:example.org") @JsonProperty("room_id") String roomId,
+public record SendEventResponse(@Schema(example = "!demo:localhost") @JsonProperty("room_id") String roomId,
 		@Schema(description = "Present for an event sent now.",
 				example = "$Pm2vbxgLRnlZqQB3eBHrjaV6:example.org") @JsonProperty("event_id") @Nullable String eventId,
 		@Schema(description = "Present for a delayed event.",

@@ -22,6 +22,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.servlet.resource.NoResourceFoundException;
 
 /**
  * Turns every failure of a REST endpoint into an RFC 9457 problem with a Matrix
@@ -75,6 +76,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		}
 		ProblemDetail problem = notReadable(ex);
 		return handleExceptionInternal(ex, problem, headers, status, request);
+	}
+
+	@Override
+	protected @Nullable ResponseEntity<Object> handleNoResourceFoundException(NoResourceFoundException ex,
+			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		ProblemDetail problem = Problems.of(HttpStatus.NOT_FOUND, "M_UNRECOGNIZED", "There is no endpoint at /"
+				+ ex.getResourcePath() + ": the API is described at /swagger-ui.html and /v3/api-docs");
+		return handleExceptionInternal(ex, problem, headers, HttpStatus.NOT_FOUND, request);
 	}
 
 	@Override

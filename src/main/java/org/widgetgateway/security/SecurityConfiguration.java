@@ -18,8 +18,9 @@ import org.widgetgateway.widget.WidgetRegistry;
 /**
  * Widgets authenticate with their bearer token on {@code /v1/**}; the API documentation
  * and health are open, and the Prometheus scrape on the management port (or where the
- * operator opened it); nothing else is served. Stateless: no sessions, no CSRF tokens,
- * since no browser session carries the credentials.
+ * operator opened it); no other actuator endpoint is served. Any other path reaches the
+ * web layer, which answers a path it does not know with a 404 problem. Stateless: no
+ * sessions, no CSRF tokens, since no browser session carries the credentials.
  */
 @Configuration(proxyBeanMethods = false)
 class SecurityConfiguration {
@@ -45,11 +46,14 @@ class SecurityConfiguration {
 			.permitAll()
 			.requestMatchers("/v1/**")
 			.authenticated()
+			.requestMatchers("/actuator/**")
+			.denyAll()
 			.anyRequest()
-			.denyAll())
+			.permitAll())
 			.addFilterBefore(new WidgetTokenAuthenticationFilter(widgets, entryPoint),
 					AnonymousAuthenticationFilter.class)
-			.exceptionHandling((exceptions) -> exceptions.authenticationEntryPoint(entryPoint))
+			.exceptionHandling(
+					(exceptions) -> exceptions.authenticationEntryPoint(entryPoint).accessDeniedHandler(entryPoint))
 			.sessionManagement((sessions) -> sessions.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
 			.csrf(AbstractHttpConfigurer::disable)
 			.httpBasic(AbstractHttpConfigurer::disable)

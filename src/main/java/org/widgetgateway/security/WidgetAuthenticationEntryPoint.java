@@ -10,19 +10,22 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
+import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.web.AuthenticationEntryPoint;
+import org.springframework.security.web.access.AccessDeniedHandler;
 import org.springframework.stereotype.Component;
 
 import org.widgetgateway.problem.Problems;
 
 /**
  * Answers an unauthenticated widget request with 401, {@code WWW-Authenticate: Bearer}
- * and a problem body saying whether the token was missing or unknown.
+ * and a problem body saying whether the token was missing or unknown; a path that is not
+ * served to anyone here (an actuator endpoint other than health) with a 404 problem.
  */
 @Component
-class WidgetAuthenticationEntryPoint implements AuthenticationEntryPoint {
+class WidgetAuthenticationEntryPoint implements AuthenticationEntryPoint, AccessDeniedHandler {
 
 	private final JsonMapper jsonMapper;
 
@@ -33,6 +36,10 @@ class WidgetAuthenticationEntryPoint implements AuthenticationEntryPoint {
 	@Override
 	public void commence(HttpServletRequest request, HttpServletResponse response,
 			AuthenticationException authException) throws IOException {
+		if (!request.getRequestURI().startsWith("/v1/")) {
+			notServed(request, response);
+			return;
+		}
 		boolean unknown = authException instanceof BadCredentialsException;
 		ProblemDetail problem = unknown
 				? Problems.of(HttpStatus.UNAUTHORIZED, "M_UNKNOWN_TOKEN",
@@ -42,6 +49,30 @@ class WidgetAuthenticationEntryPoint implements AuthenticationEntryPoint {
 		problem.setInstance(java.net.URI.create(request.getRequestURI()));
 		response.setStatus(HttpStatus.UNAUTHORIZED.value());
 		response.setHeader(HttpHeaders.WWW_AUTHENTICATE, unknown ? "Bearer error=\"invalid_token\"" : "Bearer");
+		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+		this.jsonMapper.writeValue(response.getOutputStream(), problem);
+	}
+
+	/**
+	 * A path that widgets are not served, such as an actuator endpoint other than health:
+	 * answered as absent, since it is, for whoever asks here.
+	 */
+	@Override
+	public void handle(HttpServletRequest request, HttpServletResponse response, AccessDeniedException denied)
+			throws IOException {
+		notServed(request, response);
+	}
+
+	private void notServed(HttpServletRequest request, HttpServletResponse response) throws IOException {
+		String path = request.getRequestURI();
+		ProblemDetail problem = Problems.of(HttpStatus.NOT_FOUND, "M_UNRECOGNIZED",
+				path + " is not served here"
+						+ (path.startsWith("/actuator/")
+								? ": only /actuator/health is, and /actuator/prometheus on the "
+										+ "management port (management.server.port) or with gateway.metrics.open"
+								: ""));
+		problem.setInstance(java.net.URI.create(path));
+		response.setStatus(HttpStatus.NOT_FOUND.value());
 		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
 		this.jsonMapper.writeValue(response.getOutputStream(), problem);
 	}

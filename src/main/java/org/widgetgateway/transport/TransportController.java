@@ -51,35 +51,33 @@ class TransportController {
 					the same envelope sent again gets the first answer and sends nothing.""")
 	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
 			schema = @Schema(implementation = Envelope.class),
-			examples = {
-					@ExampleObject(name = "send_event: schedule a delayed leave",
-							value = """
-									{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732853284",
-									 "action": "send_event",
-									 "data": {"type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEVICE_m.call",
-									          "content": {}, "delay": 8000}}"""),
+			examples = { @ExampleObject(name = "send_event: schedule a delayed leave", value = """
+					{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732853284",
+					 "action": "send_event",
+					 "data": {"type": "org.matrix.msc3401.call.member", "state_key": "_@demo:localhost_DEV_m.call",
+					          "content": {}, "delay": 8000}}"""),
 					@ExampleObject(name = "send_event: a message now", value = """
-							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732853290",
+							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732853290",
 							 "action": "send_event",
 							 "data": {"type": "m.room.message", "content": {"msgtype": "m.text", "body": "Hello"}}}"""),
 					@ExampleObject(name = "update_delayed_event: restart", value = """
-							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732858284",
+							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732858284",
 							 "action": "org.matrix.msc4157.update_delayed_event",
 							 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "restart"}}"""),
 					@ExampleObject(name = "update_delayed_event: send the leave now", value = """
-							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732900000",
+							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732900000",
 							 "action": "org.matrix.msc4157.update_delayed_event",
 							 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "send"}}"""),
 					@ExampleObject(name = "request_capabilities",
 							value = """
-									{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732850000",
+									{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732850000",
 									 "action": "org.matrix.msc2974.request_capabilities",
 									 "data": {"capabilities": ["org.matrix.msc4157.send.delayed_event", "m.always_on_screen"]}}"""),
 					@ExampleObject(name = "supported_api_versions", value = """
-							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732849000",
+							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732849000",
 							 "action": "supported_api_versions", "data": {}}"""),
 					@ExampleObject(name = "content_loaded", value = """
-							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732848000",
+							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732848000",
 							 "action": "content_loaded", "data": {}}""") }))
 	@ApiResponse(responseCode = "200",
 			description = "The envelope with `response` added: the action's answer, or "
@@ -87,14 +85,14 @@ class TransportController {
 			content = @Content(schema = @Schema(implementation = Envelope.class), examples = { @ExampleObject(
 					name = "scheduled",
 					value = """
-							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732853284",
+							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732853284",
 							 "action": "send_event",
-							 "data": {"type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEVICE_m.call",
+							 "data": {"type": "org.matrix.msc3401.call.member", "state_key": "_@demo:localhost_DEV_m.call",
 							          "content": {}, "delay": 8000},
-							 "response": {"room_id": "!abc:example.org", "delay_id": "syd_wlGAStYmBRRdjyCifqXF"}}"""),
+							 "response": {"room_id": "!demo:localhost", "delay_id": "syd_wlGAStYmBRRdjyCifqXF"}}"""),
 					@ExampleObject(name = "homeserver refused",
 							value = """
-									{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732858284",
+									{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732858284",
 									 "action": "org.matrix.msc4157.update_delayed_event",
 									 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "restart"},
 									 "response": {"error": {"message": "Error updating delayed event",
@@ -102,7 +100,7 @@ class TransportController {
 									     "url": "https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",
 									     "response": {"errcode": "M_NOT_FOUND", "error": "Delayed event not found"}}}}}"""),
 					@ExampleObject(name = "refused by the grant", value = """
-							{"api": "fromWidget", "widgetId": "element-call", "requestId": "widgetapi-1721732853300",
+							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732853300",
 							 "action": "send_event", "data": {"type": "m.room.topic", "state_key": "", "content": {}},
 							 "response": {"error": {"message": "Cannot send state events of this type"}}}""") }))
 	@ApiErrors
@@ -155,8 +153,7 @@ class TransportController {
 	 */
 	@Schema(name = "WidgetApiEnvelope")
 	record Envelope(@Schema(example = "fromWidget", allowableValues = "fromWidget") String api,
-			@Schema(example = "element-call") String widgetId,
-			@Schema(example = "widgetapi-1721732853284") String requestId,
+			@Schema(example = "demo") String widgetId, @Schema(example = "widgetapi-1721732853284") String requestId,
 			@Schema(example = "send_event") String action, @Schema(types = "object") Object data,
 			@Schema(types = "object", accessMode = Schema.AccessMode.READ_ONLY,
 					description = "The action's answer, or {\"error\": {\"message\", \"matrix_api_error\"?}}") @JsonProperty("response") Object response) {

@@ -5,7 +5,10 @@ import java.util.List;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
@@ -46,6 +49,16 @@ class WidgetController {
 					+ "homeserver's maximum when that is shorter. `delayed_events.status` is `available`, "
 					+ "`unavailable` (delayed sends and updates answer 501) or `unknown` (the homeserver cannot be "
 					+ "asked right now).")
+	@ApiResponse(responseCode = "200", description = "The calling widget",
+			content = @Content(mediaType = "application/json", schema = @Schema(implementation = WidgetResponse.class),
+					examples = @ExampleObject(
+							value = """
+									{"widget_id": "demo", "room_id": "!demo:localhost",
+									 "capabilities": ["org.matrix.msc2762.send.state_event:org.matrix.msc3401.call.member",
+									                  "org.matrix.msc4157.send.delayed_event", "org.matrix.msc4157.update_delayed_event"],
+									 "max_delay_ms": 86400000,
+									 "delayed_events": {"status": "available", "api": "unstable", "max_delay_ms": 86400000,
+									                    "max_scheduled": 1000}}""")))
 	@ApiErrors
 	Mono<WidgetResponse> widget(@AuthenticationPrincipal Widget widget) {
 		return this.widgets.delayedEvents().map((support) -> {
@@ -66,6 +79,9 @@ class WidgetController {
 	@GetMapping("/supported_api_versions")
 	@Operation(summary = "The widget-API versions the gateway speaks",
 			description = "MSC4157 has no version string: a widget learns of delayed events from its capabilities.")
+	@ApiResponse(responseCode = "200", description = "The versions", content = @Content(mediaType = "application/json",
+			schema = @Schema(implementation = SupportedVersionsResponse.class), examples = @ExampleObject(value = """
+					{"supported_versions": ["0.0.1", "0.0.2", "org.matrix.msc2762", "org.matrix.msc2974"]}""")))
 	@ApiErrors
 	SupportedVersionsResponse supportedApiVersions() {
 		return new SupportedVersionsResponse(WidgetApiVersions.SUPPORTED);
@@ -77,6 +93,20 @@ class WidgetController {
 					+ "delayed-event capabilities are recognised in their unstable, stable and older spellings, and "
 					+ "approved in the spelling asked for. They are left out while the homeserver does not offer "
 					+ "delayed events.")
+	@io.swagger.v3.oas.annotations.parameters.RequestBody(
+			content = @Content(schema = @Schema(implementation = CapabilitiesRequest.class),
+					examples = @ExampleObject(
+							value = """
+									{"capabilities": ["org.matrix.msc2762.send.state_event:org.matrix.msc3401.call.member",
+									                  "org.matrix.msc4157.send.delayed_event", "org.matrix.msc4157.update_delayed_event",
+									                  "m.always_on_screen"]}""")))
+	@ApiResponse(responseCode = "200", description = "The requested capabilities that the grant covers",
+			content = @Content(mediaType = "application/json",
+					schema = @Schema(implementation = CapabilitiesResponse.class),
+					examples = @ExampleObject(
+							value = """
+									{"capabilities": ["org.matrix.msc2762.send.state_event:org.matrix.msc3401.call.member",
+									                  "org.matrix.msc4157.send.delayed_event", "org.matrix.msc4157.update_delayed_event"]}""")))
 	@ApiErrors
 	Mono<CapabilitiesResponse> capabilities(@AuthenticationPrincipal Widget widget,
 			@Valid @RequestBody CapabilitiesRequest request) {
@@ -93,8 +123,8 @@ class WidgetController {
 	 * @param delayedEvents what the homeserver offers for delayed events
 	 */
 	@Schema(name = "WidgetResponse")
-	record WidgetResponse(@Schema(example = "element-call") @JsonProperty("widget_id") String widgetId,
-			@Schema(example = "!abc:example.org") @JsonProperty("room_id") String roomId,
+	record WidgetResponse(@Schema(example = "demo") @JsonProperty("widget_id") String widgetId,
+			@Schema(example = "!demo:localhost") @JsonProperty("room_id") String roomId,
 			@ArraySchema(schema = @Schema(example = "org.matrix.msc4157.send.delayed_event")) List<String> capabilities,
 			@Schema(example = "3600000") @JsonProperty("max_delay_ms") long maxDelayMs,
 			@JsonProperty("delayed_events") DelayedEventsResponse delayedEvents) {
