@@ -1,0 +1,152 @@
+package org.widgetgateway.examples;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import org.widgetgateway.HttpTestClient;
+import org.widgetgateway.HttpTestClient.Response;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The native membership clients in {@code examples/}, run as a person runs them, against
+ * the whole application with the simulator: each joins, stays in the call while it
+ * restarts its delayed leave, and leaves at the end; killed instead, it is taken out of
+ * the call by the homeserver when the delay runs out. The room's state, read from the
+ * simulator, is the judge. Without python3 the Python example's tests are skipped, except
+ * on CI, where they must run.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "gateway.metrics.open=true")
+class ExampleWidgetsIntegrationTests {
+
+	private static final long DELAY_MS = 4000;
+
+	private static final String RESTART_EVERY_MS = "1000";
+
+	@LocalServerPort
+	private int port;
+
+	private HttpTestClient http;
+
+	@BeforeEach
+	void client() {
+		this.http = new HttpTestClient(this.port);
+	}
+
+	@Test
+	void pythonExampleJoinsStaysWhileRestartingAndLeavesAtTheEnd() throws Exception {
+		requirePython();
+		staysAndLeaves(python(), "_@demo:localhost_PYTHON_m.call");
+	}
+
+	@Test
+	void pythonExampleKilledIsTakenOutOfTheCallByTheHomeserver() throws Exception {
+		requirePython();
+		killedAndTakenOut(python(), "_@demo:localhost_PYKILL_m.call");
+	}
+
+	@Test
+	void javaExampleJoinsStaysWhileRestartingAndLeavesAtTheEnd() throws Exception {
+		staysAndLeaves(java(), "_@demo:localhost_JAVA_m.call");
+	}
+
+	@Test
+	void javaExampleKilledIsTakenOutOfTheCallByTheHomeserver() throws Exception {
+		killedAndTakenOut(java(), "_@demo:localhost_JAVAKILL_m.call");
+	}
+
+	private void staysAndLeaves(List<String> example, String stateKey) throws Exception {
+		Path log = Files.createTempFile("membership", ".log");
+		Process process = start(example, stateKey, log, "--duration", "9");
+		try {
+			await().atMost(Duration.ofSeconds(60)).until(() -> "m.call".equals(application(stateKey)));
+			await().during(Duration.ofMillis(DELAY_MS + 1500))
+				.atMost(Duration.ofSeconds(30))
+				.until(() -> "m.call".equals(application(stateKey)));
+			assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+			String output = Files.readString(log, StandardCharsets.UTF_8);
+			assertThat(process.exitValue()).as(output).isZero();
+			assertThat(output).contains("joined the call", "restarted the delayed leave",
+					"left the call: sent the delayed leave now");
+			assertThat(state(stateKey).body()).as("left at once, not when the delay ran out").isEqualTo("{}");
+		}
+		finally {
+			process.destroyForcibly();
+		}
+	}
+
+	private void killedAndTakenOut(List<String> example, String stateKey) throws Exception {
+		Path log = Files.createTempFile("membership", ".log");
+		Process process = start(example, stateKey, log);
+		try {
+			await().atMost(Duration.ofSeconds(60)).until(() -> "m.call".equals(application(stateKey)));
+			await().atMost(Duration.ofSeconds(30))
+				.until(() -> Files.readString(log, StandardCharsets.UTF_8).contains("restarted the delayed leave"));
+			process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+			assertThat(Files.readString(log, StandardCharsets.UTF_8)).doesNotContain("left the call");
+			await().atMost(Duration.ofSeconds(30)).until(() -> "{}".equals(state(stateKey).body()));
+		}
+		finally {
+			process.destroyForcibly();
+		}
+	}
+
+	private Process start(List<String> example, String stateKey, Path log, String... more) throws IOException {
+		List<String> command = new ArrayList<>(example);
+		command.addAll(List.of("--base-url", "http://127.0.0.1:" + this.port, "--token", "demo-token", "--state-key",
+				stateKey, "--delay", Long.toString(DELAY_MS), "--restart-every", RESTART_EVERY_MS));
+		command.addAll(List.of(more));
+		return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+	}
+
+	private Response state(String stateKey) {
+		return this.http.get("/_matrix/client/v3/rooms/!demo:localhost/state/org.matrix.msc3401.call.member/"
+				+ stateKey.replace("@", "%40").replace(":", "%3A"), "simulator-access-token");
+	}
+
+	private String application(String stateKey) {
+		Response state = state(stateKey);
+		return (state.status() == 200) ? state.json().path("application").asString("") : "";
+	}
+
+	private static List<String> python() {
+		return List.of("python3", "examples/python/membership.py");
+	}
+
+	private static List<String> java() {
+		String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+		return List.of(java, "examples/java/Membership.java");
+	}
+
+	private static void requirePython() {
+		boolean available;
+		try {
+			available = new ProcessBuilder("python3", "--version").start().waitFor(30, TimeUnit.SECONDS);
+		}
+		catch (IOException | InterruptedException ex) {
+			available = false;
+		}
+		if (!available && System.getenv("CI") != null) {
+			fail("python3 is not installed: CI must run the Python example (.ci/run installs python3)");
+		}
+		Assumptions.assumeTrue(available, "python3 is not installed: the Python example was not run");
+	}
+
+}
