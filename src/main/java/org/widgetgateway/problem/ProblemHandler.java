@@ -12,11 +12,14 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.exc.StreamReadException;
 
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -75,6 +78,28 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 					HttpStatus.CONTENT_TOO_LARGE, request);
 		}
 		ProblemDetail problem = notReadable(ex);
+		return handleExceptionInternal(ex, problem, headers, status, request);
+	}
+
+	@Override
+	protected @Nullable ResponseEntity<Object> handleHttpRequestMethodNotSupported(
+			HttpRequestMethodNotSupportedException ex, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		String allowed = (ex.getSupportedHttpMethods() != null) ? ex.getSupportedHttpMethods()
+			.stream()
+			.map(HttpMethod::name)
+			.sorted()
+			.collect(Collectors.joining(" or ")) : "another method";
+		ProblemDetail problem = Problems.of(HttpStatus.METHOD_NOT_ALLOWED, "M_UNRECOGNIZED",
+				ex.getMethod() + " is not served here: use " + allowed);
+		return handleExceptionInternal(ex, problem, headers, status, request);
+	}
+
+	@Override
+	protected @Nullable ResponseEntity<Object> handleHttpMediaTypeNotSupported(HttpMediaTypeNotSupportedException ex,
+			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+		ProblemDetail problem = Problems.of(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "M_NOT_JSON",
+				"The body must be JSON, sent with Content-Type: application/json"
+						+ ((ex.getContentType() != null) ? ", not " + ex.getContentType() : ""));
 		return handleExceptionInternal(ex, problem, headers, status, request);
 	}
 

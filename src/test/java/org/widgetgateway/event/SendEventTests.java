@@ -295,9 +295,24 @@ class SendEventTests {
 			.contentType(contentType)
 			.content("{\"type\": \"m.room.message\"}")).hasStatus(HttpStatus.UNSUPPORTED_MEDIA_TYPE)
 			.bodyJson()
-			.extractingPath("$.errcode")
-			.isEqualTo("M_NOT_JSON");
+			.satisfies((json) -> {
+				assertThat(json).extractingPath("$.errcode").isEqualTo("M_NOT_JSON");
+				assertThat(json).extractingPath("$.detail")
+					.isEqualTo("The body must be JSON, sent with Content-Type: application/json, not " + contentType);
+			});
 		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
+	}
+
+	@Test
+	void wrongMethodIsA405ThatNamesTheRightOne() {
+		assertThat(this.mvc.get().uri("/v1/send_event").header(HttpHeaders.AUTHORIZATION, "Bearer call-token"))
+			.hasStatus(HttpStatus.METHOD_NOT_ALLOWED)
+			.hasHeader(HttpHeaders.ALLOW, "POST")
+			.bodyJson()
+			.satisfies((json) -> {
+				assertThat(json).extractingPath("$.errcode").isEqualTo("M_UNRECOGNIZED");
+				assertThat(json).extractingPath("$.detail").isEqualTo("GET is not served here: use POST");
+			});
 	}
 
 }
