@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
@@ -37,6 +38,9 @@ import org.widgetgateway.capability.RoomIds;
 public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<String, Widget> widgets,
 		@Valid @DefaultValue Metrics metrics) {
 
+	/** The embedded simulator's access token when none is configured. */
+	public static final String SIMULATOR_ACCESS_TOKEN = "simulator-access-token";
+
 	public GatewayProperties {
 		widgets = (widgets != null) ? Map.copyOf(widgets) : Map.of();
 		checkWidgets(widgets);
@@ -48,11 +52,12 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 			String key = "gateway.widgets." + entry.getKey();
 			Widget widget = entry.getValue();
 			widget.check(key);
-			String digest = HexFormat.of().formatHex(widget.tokenDigest());
-			String owner = ownerByDigest.putIfAbsent(digest, key);
-			if (owner != null) {
-				throw new IllegalArgumentException(key + " has the same token as " + owner
-						+ ": give every widget its own token, since the token alone identifies the widget");
+			for (String digest : widget.tokenDigests()) {
+				String owner = ownerByDigest.putIfAbsent(digest, key);
+				if (owner != null) {
+					throw new IllegalArgumentException(key + " has the same token as " + owner
+							+ ": give every widget its own token, since the token alone identifies the widget");
+				}
 			}
 		});
 	}
@@ -64,7 +69,8 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	 * {@code https://matrix.example.org}; unset, the embedded homeserver simulator serves
 	 * on the gateway's own port
 	 * @param accessToken the access token of the Matrix user the gateway acts as; never
-	 * returned or logged
+	 * returned or logged; required with {@code base-url} (the embedded simulator's is
+	 * {@code simulator-access-token} unless set)
 	 * @param connectTimeout how long to wait for a connection to the homeserver
 	 * @param responseTimeout how long to wait for the homeserver's answer to a request
 	 * @param retryBudget how long after a widget's request began the gateway may still
@@ -76,8 +82,7 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	 * @param pool the connection pool to the homeserver
 	 * @param circuitBreaker when to stop calling a homeserver that keeps failing
 	 */
-	public record Homeserver(@Nullable String baseUrl,
-			@DefaultValue("simulator-access-token") @NotNull String accessToken,
+	public record Homeserver(@Nullable String baseUrl, @Nullable String accessToken,
 			@DefaultValue("2s") @NotNull Duration connectTimeout,
 			@DefaultValue("10s") @NotNull Duration responseTimeout,
 			@DefaultValue("1500ms") @NotNull Duration retryBudget,
@@ -92,7 +97,12 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 				baseUrl = null;
 			}
 			if (!StringUtils.hasText(accessToken)) {
-				throw new IllegalArgumentException("gateway.homeserver.access-token must not be empty");
+				if (baseUrl != null) {
+					throw new IllegalArgumentException("gateway.homeserver.access-token must be set when "
+							+ "gateway.homeserver.base-url is: the access token of the Matrix user the gateway acts as "
+							+ "(environment: GATEWAY_HOMESERVER_ACCESS_TOKEN)");
+				}
+				accessToken = SIMULATOR_ACCESS_TOKEN;
 			}
 			requirePositive("gateway.homeserver.connect-timeout", connectTimeout);
 			requirePositive("gateway.homeserver.response-timeout", responseTimeout);
@@ -101,6 +111,12 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 				throw new IllegalArgumentException(
 						"gateway.homeserver.retry-budget must not be negative (0 turns " + "retries off)");
 			}
+		}
+
+		/** The access token, which the constructor has made sure is set. */
+		@Override
+		public String accessToken() {
+			return Objects.requireNonNull(this.accessToken);
 		}
 
 		private static void checkBaseUrl(String baseUrl) {
@@ -199,28 +215,31 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	 * A widget allowed to call the gateway.
 	 *
 	 * @param token the widget's bearer token itself (for development); set this or
-	 * {@code token-sha256}, not both
+	 * {@code token-sha256}, not both; several (a list) are all valid at once, for
+	 * rotating a token without downtime
 	 * @param tokenSha256 the hex SHA-256 digest of the widget's bearer token (for
-	 * production: the configuration then holds no secret)
+	 * production: the configuration then holds no secret); several, likewise
 	 * @param roomId the widget's own room, where it acts unless it names another room
 	 * @param maxDelay the longest delay the widget may give a delayed event
 	 * @param capabilities the widget-API capabilities granted to the widget
 	 */
-	public record Widget(@Nullable String token, @Nullable String tokenSha256, @Nullable String roomId,
-			@DefaultValue("24h") Duration maxDelay, @DefaultValue List<String> capabilities) {
+	public record Widget(@DefaultValue List<String> token, @DefaultValue List<String> tokenSha256,
+			@Nullable String roomId, @DefaultValue("24h") Duration maxDelay, @DefaultValue List<String> capabilities) {
 
 		public Widget {
+			token = token.stream().filter(StringUtils::hasText).toList();
+			tokenSha256 = tokenSha256.stream().filter(StringUtils::hasText).toList();
 			capabilities = List.copyOf(capabilities);
 		}
 
 		private void check(String key) {
-			boolean plain = StringUtils.hasText(this.token);
-			boolean hashed = StringUtils.hasText(this.tokenSha256);
+			boolean plain = !this.token.isEmpty();
+			boolean hashed = !this.tokenSha256.isEmpty();
 			if (plain == hashed) {
 				throw new IllegalArgumentException(key + " must set exactly one of " + key + ".token and " + key
 						+ ".token-sha256" + (plain ? ", not both" : ""));
 			}
-			if (hashed && !this.tokenSha256.matches("[0-9a-fA-F]{64}")) {
+			if (hashed && !this.tokenSha256.stream().allMatch((digest) -> digest.matches("[0-9a-fA-F]{64}"))) {
 				throw new IllegalArgumentException(
 						key + ".token-sha256 must be the 64 hexadecimal digits of the token's SHA-256 digest");
 			}
@@ -241,12 +260,15 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 			}
 		}
 
-		/** The SHA-256 digest of the widget's token, whichever way it was given. */
-		public byte[] tokenDigest() {
-			if (StringUtils.hasText(this.tokenSha256)) {
-				return HexFormat.of().parseHex(this.tokenSha256.toLowerCase(Locale.ROOT));
+		/**
+		 * The SHA-256 digests of the widget's valid tokens, whichever way they were
+		 * given, in lower-case hex.
+		 */
+		public List<String> tokenDigests() {
+			if (!this.tokenSha256.isEmpty()) {
+				return this.tokenSha256.stream().map((digest) -> digest.toLowerCase(Locale.ROOT)).distinct().toList();
 			}
-			return sha256(this.token);
+			return this.token.stream().map((plain) -> HexFormat.of().formatHex(sha256(plain))).distinct().toList();
 		}
 
 		/** The room id, which {@link GatewayProperties} has checked is set. */

@@ -64,6 +64,20 @@ class GatewayPropertiesTests {
 	}
 
 	@Test
+	void severalTokensOfOneWidgetAreAllValidForRotation() {
+		ApplicationContextRunner runner = new ApplicationContextRunner()
+			.withUserConfiguration(PropertiesConfiguration.class)
+			.withPropertyValues("gateway.widgets.ec.room-id=!abc:example.org");
+		runner.withPropertyValues("gateway.widgets.ec.token=old-secret,new-secret")
+			.run((context) -> assertThat(context.getBean(GatewayProperties.class).widgets().get("ec").tokenDigests())
+				.hasSize(2));
+		runner
+			.withPropertyValues("gateway.widgets.ec.token=old-secret,other-secret",
+					"gateway.widgets.other.token=other-secret", "gateway.widgets.other.room-id=!o:example.org")
+			.run((context) -> assertFailure(context, "gateway.widgets.other has the same token as gateway.widgets.ec"));
+	}
+
+	@Test
 	void widgetWithoutTokenFailsStartup() {
 		new ApplicationContextRunner().withUserConfiguration(PropertiesConfiguration.class)
 			.withPropertyValues("gateway.widgets.ec.room-id=!abc:example.org")
@@ -143,8 +157,16 @@ class GatewayPropertiesTests {
 
 	@Test
 	void emptyAccessTokenFailsStartup() {
-		this.runner.withPropertyValues("gateway.homeserver.access-token=")
-			.run((context) -> assertFailure(context, "gateway.homeserver.access-token must not be empty"));
+		this.runner.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org")
+			.run((context) -> assertFailure(context,
+					"gateway.homeserver.access-token must be set when " + "gateway.homeserver.base-url is"));
+		this.runner
+			.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
+					"gateway.homeserver.access-token=")
+			.run((context) -> assertFailure(context,
+					"gateway.homeserver.access-token must be set when " + "gateway.homeserver.base-url is"));
+		this.runner.run((context) -> assertThat(context.getBean(GatewayProperties.class).homeserver().accessToken())
+			.isEqualTo("simulator-access-token"));
 	}
 
 	private static void assertFailure(AssertableApplicationContext context, String message) {

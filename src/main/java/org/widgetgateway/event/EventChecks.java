@@ -1,5 +1,7 @@
 package org.widgetgateway.event;
 
+import java.nio.charset.StandardCharsets;
+
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -26,6 +28,8 @@ final class EventChecks {
 	static final String MISSING_DELAY_ID = "Invalid request - missing delay_id";
 
 	static final String UNSUPPORTED_ACTION = "Invalid request - unsupported action";
+
+	private static final int MAX_IDENTIFIER_BYTES = 255;
 
 	private EventChecks() {
 	}
@@ -63,6 +67,11 @@ final class EventChecks {
 			throw WidgetApiException.badRequest("M_INVALID_PARAM",
 					"Invalid request - room_id must be a room id ('!' followed by the room's id, such as "
 							+ "!abc:example.org), not '" + roomId + "'");
+		}
+		checkIdentifier("room_id", roomId);
+		checkIdentifier("type", request.type());
+		if (request.stateKey() != null) {
+			checkIdentifier("state_key", request.stateKey());
 		}
 		if (content != null && !content.isNull() && !content.isObject()) {
 			throw WidgetApiException.badRequest("M_BAD_JSON", "Invalid request - content must be a JSON object");
@@ -122,9 +131,28 @@ final class EventChecks {
 			throw WidgetApiException.badRequest("M_MISSING_PARAM", UNSUPPORTED_ACTION,
 					"Invalid request - missing action: action must be cancel, restart or send");
 		}
-		return DelayedEventAction.fromName(action)
+		DelayedEventAction checked = DelayedEventAction.fromName(action)
 			.orElseThrow(() -> WidgetApiException.badRequest("M_INVALID_PARAM", UNSUPPORTED_ACTION,
 					UNSUPPORTED_ACTION + ": action must be cancel, restart or send, not '" + action + "'"));
+		checkIdentifier("delay_id", delayId);
+		return checked;
+	}
+
+	/**
+	 * Refuses what no homeserver would take, before it is sent: Matrix limits room ids,
+	 * event types and state keys to 255 bytes in UTF-8, and none of them, nor a delay id,
+	 * has a control character.
+	 */
+	private static void checkIdentifier(String name, String value) {
+		if (value.chars().anyMatch(Character::isISOControl)) {
+			throw WidgetApiException.badRequest("M_INVALID_PARAM",
+					"Invalid request - " + name + " must not contain control characters");
+		}
+		int bytes = value.getBytes(StandardCharsets.UTF_8).length;
+		if (bytes > MAX_IDENTIFIER_BYTES) {
+			throw WidgetApiException.badRequest("M_INVALID_PARAM", "Invalid request - " + name + " must be at most "
+					+ MAX_IDENTIFIER_BYTES + " bytes in UTF-8 (Matrix's limit), but has " + bytes);
+		}
 	}
 
 	private static boolean isPresent(@Nullable JsonNode value) {

@@ -19,12 +19,21 @@ import org.springframework.core.env.MapPropertySource;
  * With the simulator serving and no widget configured, configures the demo widget: id
  * {@code demo}, token {@code demo-token}, the simulator's room, and what MatrixRTC needs
  * (call member state events, delayed send and update) plus {@code m.room.message}. It is
- * configuration like any other, so it is bound and checked as configured widgets are.
+ * configuration like any other, so it is bound and checked as configured widgets are. Its
+ * token is public, so the gateway then listens on loopback only (a container started
+ * without configuration serves nobody outside it), unless {@code server.address} is set.
  */
 class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
 
 	/** The demo widget's token. */
 	static final String TOKEN = "demo-token";
+
+	/**
+	 * Where the gateway listens while the demo widget serves, unless
+	 * {@code server.address} says otherwise: its token is public, so only this machine
+	 * may use it.
+	 */
+	static final String LOOPBACK = "127.0.0.1";
 
 	private static final String SOURCE = "homeserverSimulatorDemoWidget";
 
@@ -43,6 +52,7 @@ class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Or
 		demo.put("gateway.widgets.demo.capabilities[1]", "org.matrix.msc4157.send.delayed_event");
 		demo.put("gateway.widgets.demo.capabilities[2]", "org.matrix.msc4157.update_delayed_event");
 		demo.put("gateway.widgets.demo.capabilities[3]", "org.matrix.msc2762.send.event:m.room.message");
+		demo.put("server.address", LOOPBACK);
 		environment.getPropertySources().addLast(new MapPropertySource(SOURCE, demo));
 	}
 

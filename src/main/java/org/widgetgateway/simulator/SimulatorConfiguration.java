@@ -110,7 +110,9 @@ class SimulatorConfiguration {
 		String base = "http://localhost:" + environment.getProperty("local.server.port", "8080");
 		String demo = DemoWidgetEnvironmentPostProcessor.isDemoActive(environment)
 				? "; try the demo widget: curl -H 'Authorization: Bearer " + DemoWidgetEnvironmentPostProcessor.TOKEN
-						+ "' " + base + "/v1/widget (Swagger UI: " + base + "/swagger-ui.html)"
+						+ "' " + base + "/v1/widget (Swagger UI: " + base + "/swagger-ui.html; its token is public, "
+						+ "so the gateway listens on " + environment.getProperty("server.address", "all addresses")
+						+ " only until widgets are configured)"
 				: "; Swagger UI: " + base + "/swagger-ui.html";
 		logger.info("Homeserver simulator active at " + base + "/_matrix/client (set gateway.homeserver.base-url for "
 				+ "a real homeserver)" + demo);

@@ -20,8 +20,10 @@ public class WidgetRegistry {
 
 	public WidgetRegistry(GatewayProperties properties) {
 		Map<String, Widget> widgets = new HashMap<>();
-		properties.widgets()
-			.forEach((id, widget) -> widgets.put(HexFormat.of().formatHex(widget.tokenDigest()), toWidget(id, widget)));
+		properties.widgets().forEach((id, configured) -> {
+			Widget widget = toWidget(id, configured);
+			configured.tokenDigests().forEach((digest) -> widgets.put(digest, widget));
+		});
 		this.byTokenDigest = Map.copyOf(widgets);
 	}
 

@@ -303,6 +303,28 @@ class SendEventTests {
 		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
+	@ParameterizedTest(name = "{0}")
+	@CsvSource(delimiter = '|',
+			textBlock = """
+					state key of 256 bytes   | state_key | 256 | state_key must be at most 255 bytes in UTF-8 (Matrix's limit), but has 256
+					state key with NUL       | state_key | -1  | state_key must not contain control characters
+					state key of 300 bytes   | state_key | 300 | state_key must be at most 255 bytes in UTF-8 (Matrix's limit), but has 300
+					""")
+	void identifiersNoHomeserverWouldTakeAreRefusedBeforeAnyCall(String name, String field, int bytes, String detail) {
+		String value = (bytes < 0) ? "_@alice:example.org_DEV\\u0000_m.call"
+				: "é".repeat(bytes / 2) + "x".repeat(bytes % 2);
+		String type = field.equals("type") ? value : "org.matrix.msc3401.call.member";
+		String stateKey = field.equals("state_key") ? value : "";
+		assertThat(send("call-token",
+				"{\"type\": \"" + type + "\", \"state_key\": \"" + stateKey + "\", \"content\": {}, \"delay\": 8000}"))
+			.hasStatus(HttpStatus.BAD_REQUEST)
+			.bodyJson()
+			.extractingPath("$.detail")
+			.asString()
+			.endsWith(detail);
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
+	}
+
 	@Test
 	void wrongMethodIsA405ThatNamesTheRightOne() {
 		assertThat(this.mvc.get().uri("/v1/send_event").header(HttpHeaders.AUTHORIZATION, "Bearer call-token"))

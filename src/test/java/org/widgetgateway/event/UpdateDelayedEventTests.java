@@ -190,6 +190,21 @@ class UpdateDelayedEventTests {
 		this.homeserver.verify(1, postRequestedFor(anyUrl()));
 	}
 
+	@Test
+	void delayIdsNoHomeserverWouldHaveAreRefusedBeforeAnyCall() {
+		assertThat(update("call-token", "{\"delay_id\": \"syd_\\u0000x\", \"action\": \"cancel\"}"))
+			.hasStatus(HttpStatus.BAD_REQUEST)
+			.bodyJson()
+			.extractingPath("$.detail")
+			.isEqualTo("Invalid request - delay_id must not contain control characters");
+		assertThat(update("call-token", "{\"delay_id\": \"" + "x".repeat(256) + "\", \"action\": \"cancel\"}"))
+			.hasStatus(HttpStatus.BAD_REQUEST)
+			.bodyJson()
+			.extractingPath("$.detail")
+			.isEqualTo("Invalid request - delay_id must be at most 255 bytes in UTF-8 (Matrix's limit), but has 256");
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
+	}
+
 	@ParameterizedTest(name = "{0}")
 	@CsvSource(delimiter = '|', quoteCharacter = '`',
 			textBlock = """

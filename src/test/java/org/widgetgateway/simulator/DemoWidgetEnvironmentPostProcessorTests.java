@@ -23,6 +23,17 @@ class DemoWidgetEnvironmentPostProcessorTests {
 		assertThat(environment.getProperty("gateway.widgets.demo.token")).isEqualTo("demo-token");
 		assertThat(environment.getProperty("gateway.widgets.demo.room-id")).isEqualTo("!demo:localhost");
 		assertThat(DemoWidgetEnvironmentPostProcessor.isDemoActive(environment)).isTrue();
+		assertThat(environment.getProperty("server.address")).as("a public token serves only this machine")
+			.isEqualTo("127.0.0.1");
+	}
+
+	@Test
+	void aConfiguredAddressIsKeptForTheDemo() {
+		MockEnvironment environment = new MockEnvironment().withProperty("server.address", "0.0.0.0");
+
+		this.postProcessor.postProcessEnvironment(environment, new SpringApplication());
+
+		assertThat(environment.getProperty("server.address")).isEqualTo("0.0.0.0");
 	}
 
 	@Test
@@ -33,6 +44,7 @@ class DemoWidgetEnvironmentPostProcessorTests {
 
 		assertThat(environment.getProperty("gateway.widgets.demo.token")).isNull();
 		assertThat(DemoWidgetEnvironmentPostProcessor.isDemoActive(environment)).isFalse();
+		assertThat(environment.getProperty("server.address")).isNull();
 	}
 
 	@Test
