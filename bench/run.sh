@@ -84,6 +84,8 @@ nginx -p "$work" -c nginx.conf
 # The gateway: WIDGETS widgets with MatrixRTC grants, calling the stub.
 {
 	echo "gateway:"
+	echo "  rate-limit:"
+	echo "    requests: 1000000    # far above what the benchmark sends a widget: measure the gateway, not the limit"
 	echo "  homeserver:"
 	echo "    base-url: http://127.0.0.1:$STUB_PORT"
 	echo "    access-token: bench-access-token"

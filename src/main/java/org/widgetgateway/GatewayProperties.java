@@ -32,11 +32,13 @@ import org.widgetgateway.capability.RoomIds;
  * @param homeserver the homeserver the gateway calls on the widgets' behalf
  * @param widgets the widgets allowed to call the gateway, by widget id
  * @param metrics who may read the gateway's metrics
+ * @param rateLimit how many requests a widget may make, unless its own {@code rate-limit}
+ * says otherwise
  */
 @ConfigurationProperties("gateway")
 @Validated
 public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<String, Widget> widgets,
-		@Valid @DefaultValue Metrics metrics) {
+		@Valid @DefaultValue Metrics metrics, @Valid @DefaultValue RateLimit rateLimit) {
 
 	/** The embedded simulator's access token when none is configured. */
 	public static final String SIMULATOR_ACCESS_TOKEN = "simulator-access-token";
@@ -147,6 +149,24 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	}
 
 	/**
+	 * How many requests a widget may make in a period; past it, 429 with
+	 * {@code Retry-After}. A MatrixRTC member makes one every few seconds.
+	 *
+	 * @param requests the requests allowed per period
+	 * @param per the period
+	 */
+	public record RateLimit(@DefaultValue("20") int requests, @DefaultValue("1s") @NotNull Duration per) {
+
+		public RateLimit {
+			if (requests < 1) {
+				throw new IllegalArgumentException("a rate limit's requests must be at least 1");
+			}
+			requirePositive("a rate limit's per", per);
+		}
+
+	}
+
+	/**
 	 * Who may read {@code /actuator/prometheus}.
 	 *
 	 * @param open whether it answers without a token on the application's port too; by
@@ -222,9 +242,12 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	 * @param roomId the widget's own room, where it acts unless it names another room
 	 * @param maxDelay the longest delay the widget may give a delayed event
 	 * @param capabilities the widget-API capabilities granted to the widget
+	 * @param rateLimit this widget's own rate limit, or {@code null} for
+	 * {@code gateway.rate-limit}
 	 */
 	public record Widget(@DefaultValue List<String> token, @DefaultValue List<String> tokenSha256,
-			@Nullable String roomId, @DefaultValue("24h") Duration maxDelay, @DefaultValue List<String> capabilities) {
+			@Nullable String roomId, @DefaultValue("24h") Duration maxDelay, @DefaultValue List<String> capabilities,
+			@Valid @Nullable RateLimit rateLimit) {
 
 		public Widget {
 			token = token.stream().filter(StringUtils::hasText).toList();

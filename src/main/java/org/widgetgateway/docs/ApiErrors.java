@@ -13,7 +13,7 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 
 /**
  * Documents the problem answers that every widget endpoint can give: a malformed request,
- * a missing or unknown token, a body that is too large.
+ * a missing or unknown token, a body that is too large, a widget past its rate limit.
  */
 @Target(ElementType.METHOD)
 @Retention(RetentionPolicy.RUNTIME)
@@ -37,6 +37,19 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 								{"type": "urn:widget-gateway:problem:m-unknown-token", "title": "Unauthorized", "status": 401,
 								 "detail": "The bearer token is not the token of any configured widget",
 								 "instance": "/v1/send_event", "errcode": "M_UNKNOWN_TOKEN", "request_id": "5f0c1a2b3c4d5e6f"}""")))
+@ApiResponse(responseCode = "429",
+		description = "`M_LIMIT_EXCEEDED`: the widget's own rate limit (`gateway.rate-limit`, or the widget's "
+				+ "`rate-limit`); on endpoints that call the homeserver also the homeserver's, when its retry hint is "
+				+ "longer than the retry budget (shorter hints are waited out; then `matrix_api_error` says what the "
+				+ "homeserver answered). Always with `Retry-After` and `retry_after_ms`",
+		content = @Content(mediaType = "application/problem+json",
+				schema = @Schema(ref = "#/components/schemas/Problem"),
+				examples = @ExampleObject(
+						value = """
+								{"type": "urn:widget-gateway:problem:m-limit-exceeded", "title": "Too Many Requests", "status": 429,
+								 "detail": "Widget demo may make 20 requests per 1000ms; try again in 412ms",
+								 "instance": "/v1/send_event", "errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 412,
+								 "request_id": "5f0c1a2b3c4d5e6f"}""")))
 @ApiResponse(responseCode = "413", description = "`M_TOO_LARGE`: the body is larger than 65536 bytes",
 		content = @Content(mediaType = "application/problem+json",
 				schema = @Schema(ref = "#/components/schemas/Problem"), examples = @ExampleObject(value = """

@@ -39,21 +39,6 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 								 "matrix_api_error": {"http_status": 404, "http_headers": {"content-type": "application/json"},
 								   "url": "https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",
 								   "response": {"errcode": "M_NOT_FOUND", "error": "Delayed event not found"}}}""")))
-@ApiResponse(responseCode = "429",
-		description = "`M_LIMIT_EXCEEDED` from the homeserver, when its retry hint is longer than the gateway's retry "
-				+ "budget (`gateway.homeserver.retry-budget`; shorter hints are waited out); always with `Retry-After` "
-				+ "and `retry_after_ms`",
-		content = @Content(mediaType = "application/problem+json",
-				schema = @Schema(ref = "#/components/schemas/Problem"),
-				examples = @ExampleObject(
-						value = """
-								{"type": "urn:widget-gateway:problem:m-limit-exceeded", "title": "Too Many Requests", "status": 429,
-								 "detail": "Error updating delayed event: The homeserver answered 429 M_LIMIT_EXCEEDED: Too Many Requests",
-								 "instance": "/v1/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart", "errcode": "M_LIMIT_EXCEEDED", "request_id": "5f0c1a2b3c4d5e6f",
-								 "retry_after_ms": 2000,
-								 "matrix_api_error": {"http_status": 429, "http_headers": {"content-type": "application/json"},
-								   "url": "https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",
-								   "response": {"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": 2000}}}""")))
 @ApiResponse(responseCode = "501",
 		description = "`M_UNRECOGNIZED`: the homeserver does not offer delayed events (MSC4140); nothing reached it",
 		content = @Content(mediaType = "application/problem+json",

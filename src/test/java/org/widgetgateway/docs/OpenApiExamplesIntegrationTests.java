@@ -27,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * as pre-filled, every operation documents its success, and the gateway answers in its
  * own words wherever a browser or a typo leads.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "gateway.metrics.open=true")
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "gateway.metrics.open=true", "gateway.rate-limit.requests=100000" })
 class OpenApiExamplesIntegrationTests {
 
 	@LocalServerPort

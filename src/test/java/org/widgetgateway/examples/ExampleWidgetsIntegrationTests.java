@@ -33,7 +33,8 @@ import static org.awaitility.Awaitility.await;
  * simulator, is the judge. Without python3 the Python example's tests are skipped, except
  * on CI, where they must run.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "gateway.metrics.open=true")
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "gateway.metrics.open=true", "gateway.rate-limit.requests=100000" })
 class ExampleWidgetsIntegrationTests {
 
 	private static final long DELAY_MS = 4000;

@@ -24,7 +24,8 @@ import static org.awaitility.Awaitility.await;
  * simulator's end-to-end tests share): request ids, the audit line of each widget action,
  * and the Prometheus series with their tags.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "gateway.metrics.open=true")
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "gateway.metrics.open=true", "gateway.rate-limit.requests=100000" })
 @ExtendWith(OutputCaptureExtension.class)
 class ObservabilityIntegrationTests {
 

@@ -17,7 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The simulated homeserver's Client-Server API, called directly: the answers and errors
  * Synapse gives (PROTOCOL.md §3).
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "gateway.metrics.open=true")
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "gateway.metrics.open=true", "gateway.rate-limit.requests=100000" })
 class SimulatorHomeserverTests {
 
 	private static final String TOKEN = "simulator-access-token";

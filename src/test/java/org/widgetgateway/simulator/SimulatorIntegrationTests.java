@@ -24,7 +24,8 @@ import static org.awaitility.Awaitility.await;
  * schedules, restarts, cancels and sends delayed events through the public {@code /v1}
  * API. What fired is read from the simulator's room state, as a person would with curl.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "gateway.metrics.open=true")
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "gateway.metrics.open=true", "gateway.rate-limit.requests=100000" })
 class SimulatorIntegrationTests {
 
 	private static final String DEMO = "demo-token";
