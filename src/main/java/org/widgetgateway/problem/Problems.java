@@ -1,11 +1,15 @@
 package org.widgetgateway.problem;
 
+import java.io.IOException;
 import java.net.URI;
 import java.util.Locale;
 
+import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.MDC;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 
 /**
@@ -33,6 +37,20 @@ public final class Problems {
 	public static ProblemDetail of(HttpStatusCode status, String errcode, String detail) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
 		return withErrcode(problem, errcode);
+	}
+
+	/**
+	 * Answers with a problem where no controller does (filters, the security chain).
+	 * @param response the response
+	 * @param problem the problem, whose status becomes the response's
+	 * @param jsonMapper the mapper
+	 * @throws IOException if the answer cannot be written
+	 */
+	public static void write(HttpServletResponse response, ProblemDetail problem, JsonMapper jsonMapper)
+			throws IOException {
+		response.setStatus(problem.getStatus());
+		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+		jsonMapper.writeValue(response.getOutputStream(), problem);
 	}
 
 	static ProblemDetail withErrcode(ProblemDetail problem, String errcode) {

@@ -13,7 +13,6 @@ import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -37,10 +36,8 @@ class RequestBodyLimitFilter extends OncePerRequestFilter {
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
 		if (request.getContentLengthLong() > LIMIT) {
-			response.setStatus(HttpStatus.CONTENT_TOO_LARGE.value());
-			response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-			this.jsonMapper.writeValue(response.getOutputStream(), Problems.of(HttpStatus.CONTENT_TOO_LARGE,
-					"M_TOO_LARGE", new RequestBodyTooLargeException(LIMIT).getMessage()));
+			Problems.write(response, Problems.of(HttpStatus.CONTENT_TOO_LARGE, "M_TOO_LARGE",
+					new RequestBodyTooLargeException(LIMIT).getMessage()), this.jsonMapper);
 			return;
 		}
 		chain.doFilter(new LimitedRequest(request), response);

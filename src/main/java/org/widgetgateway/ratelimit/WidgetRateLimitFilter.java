@@ -16,7 +16,6 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -92,10 +91,8 @@ class WidgetRateLimitFilter extends OncePerRequestFilter {
 						+ config.getLimitRefreshPeriod().toMillis() + "ms; try again in " + wait.toMillis() + "ms");
 		problem.setInstance(java.net.URI.create(request.getRequestURI()));
 		problem.setProperty("retry_after_ms", wait.toMillis());
-		response.setStatus(HttpStatus.TOO_MANY_REQUESTS.value());
 		response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000)));
-		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-		this.jsonMapper.writeValue(response.getOutputStream(), problem);
+		Problems.write(response, problem, this.jsonMapper);
 	}
 
 }

@@ -8,7 +8,6 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.security.authentication.BadCredentialsException;
@@ -47,10 +46,8 @@ class WidgetAuthenticationEntryPoint implements AuthenticationEntryPoint, Access
 				: Problems.of(HttpStatus.UNAUTHORIZED, "M_MISSING_TOKEN",
 						"Send the widget's token as 'Authorization: Bearer <token>'");
 		problem.setInstance(java.net.URI.create(request.getRequestURI()));
-		response.setStatus(HttpStatus.UNAUTHORIZED.value());
 		response.setHeader(HttpHeaders.WWW_AUTHENTICATE, unknown ? "Bearer error=\"invalid_token\"" : "Bearer");
-		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-		this.jsonMapper.writeValue(response.getOutputStream(), problem);
+		Problems.write(response, problem, this.jsonMapper);
 	}
 
 	/**
@@ -72,9 +69,7 @@ class WidgetAuthenticationEntryPoint implements AuthenticationEntryPoint, Access
 										+ "management port (management.server.port) or with gateway.metrics.open"
 								: ""));
 		problem.setInstance(java.net.URI.create(path));
-		response.setStatus(HttpStatus.NOT_FOUND.value());
-		response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-		this.jsonMapper.writeValue(response.getOutputStream(), problem);
+		Problems.write(response, problem, this.jsonMapper);
 	}
 
 }
