@@ -3,6 +3,7 @@ package org.widgetgateway.event;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.Objects;
 
 import reactor.core.publisher.Mono;
 
@@ -57,7 +58,7 @@ class LostSends {
 
 	private static boolean isFor(OutgoingEvent event, ScheduledEvent candidate) {
 		return candidate.roomId().equals(event.roomId()) && candidate.type().equals(event.type())
-				&& java.util.Objects.equals(candidate.stateKey(), event.stateKey()) && event.delay() != null
+				&& Objects.equals(candidate.stateKey(), event.stateKey()) && event.delay() != null
 				&& candidate.delay() == event.delay() && candidate.content().equals(event.content());
 	}
 

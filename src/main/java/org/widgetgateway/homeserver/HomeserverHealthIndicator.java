@@ -1,5 +1,6 @@
 package org.widgetgateway.homeserver;
 
+import java.util.Locale;
 import java.util.Optional;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -47,7 +48,7 @@ class HomeserverHealthIndicator extends AbstractHealthIndicator {
 			builder.withDetail("max_delay_ms", (support.maxDelayMs() != null) ? support.maxDelayMs() : "none");
 			builder.withDetail("max_scheduled", (support.maxScheduled() != null) ? support.maxScheduled() : "none");
 		});
-		builder.withDetail("circuit_breaker", circuit.name().toLowerCase(java.util.Locale.ROOT));
+		builder.withDetail("circuit_breaker", circuit.name().toLowerCase(Locale.ROOT));
 	}
 
 }

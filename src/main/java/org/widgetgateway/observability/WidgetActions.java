@@ -45,6 +45,8 @@ public class WidgetActions {
 
 	private static final int DELAY_ID_SHOWN = 8;
 
+	private static final int VALUE_SHOWN = 255;
+
 	private final MeterRegistry registry;
 
 	WidgetActions(ObjectProvider<MeterRegistry> registry) {
@@ -124,11 +126,32 @@ public class WidgetActions {
 		if (value == null) {
 			return event;
 		}
+		Object shown = (value instanceof String text) ? shown(text) : value;
 		if (!line.isEmpty()) {
 			line.append(' ');
 		}
-		line.append(key).append('=').append(value);
-		return event.addKeyValue(key, value);
+		line.append(key).append('=').append(shown);
+		return event.addKeyValue(key, shown);
+	}
+
+	/**
+	 * A value as the audit line shows it. Room, type and state key are recorded as the
+	 * widget sent them, before any check, so a refused request's values may be anything:
+	 * control characters are escaped (a newline must not start a line of the widget's
+	 * making) and the value is cut at {@value #VALUE_SHOWN} characters.
+	 */
+	private static String shown(String value) {
+		StringBuilder shown = new StringBuilder(Math.min(value.length(), VALUE_SHOWN) + 8);
+		for (int i = 0; i < value.length() && i < VALUE_SHOWN; i++) {
+			char c = value.charAt(i);
+			if (Character.isISOControl(c)) {
+				shown.append(String.format("\\u%04x", (int) c));
+			}
+			else {
+				shown.append(c);
+			}
+		}
+		return (value.length() > VALUE_SHOWN) ? shown.append('…').toString() : shown.toString();
 	}
 
 	private static @Nullable String shortened(@Nullable String delayId) {

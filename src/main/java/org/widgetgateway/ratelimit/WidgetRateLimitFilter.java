@@ -1,6 +1,7 @@
 package org.widgetgateway.ratelimit;
 
 import java.io.IOException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -89,7 +90,7 @@ class WidgetRateLimitFilter extends OncePerRequestFilter {
 		ProblemDetail problem = Problems.of(HttpStatus.TOO_MANY_REQUESTS, "M_LIMIT_EXCEEDED",
 				"Widget " + widget.id() + " may make " + config.getLimitForPeriod() + " requests per "
 						+ config.getLimitRefreshPeriod().toMillis() + "ms; try again in " + wait.toMillis() + "ms");
-		problem.setInstance(java.net.URI.create(request.getRequestURI()));
+		problem.setInstance(URI.create(request.getRequestURI()));
 		problem.setProperty("retry_after_ms", wait.toMillis());
 		response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000)));
 		Problems.write(response, problem, this.jsonMapper);

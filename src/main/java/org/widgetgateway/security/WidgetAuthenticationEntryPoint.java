@@ -1,6 +1,7 @@
 package org.widgetgateway.security;
 
 import java.io.IOException;
+import java.net.URI;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -45,7 +46,7 @@ class WidgetAuthenticationEntryPoint implements AuthenticationEntryPoint, Access
 						"The bearer token is not the token of any configured widget")
 				: Problems.of(HttpStatus.UNAUTHORIZED, "M_MISSING_TOKEN",
 						"Send the widget's token as 'Authorization: Bearer <token>'");
-		problem.setInstance(java.net.URI.create(request.getRequestURI()));
+		problem.setInstance(URI.create(request.getRequestURI()));
 		response.setHeader(HttpHeaders.WWW_AUTHENTICATE, unknown ? "Bearer error=\"invalid_token\"" : "Bearer");
 		Problems.write(response, problem, this.jsonMapper);
 	}
@@ -68,7 +69,7 @@ class WidgetAuthenticationEntryPoint implements AuthenticationEntryPoint, Access
 								? ": only /actuator/health is, and /actuator/prometheus on the "
 										+ "management port (management.server.port) or with gateway.metrics.open"
 								: ""));
-		problem.setInstance(java.net.URI.create(path));
+		problem.setInstance(URI.create(path));
 		Problems.write(response, problem, this.jsonMapper);
 	}
 

@@ -1,6 +1,7 @@
 package org.widgetgateway.event;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -284,8 +285,7 @@ class HomeserverFieldTests {
 			.hasStatusOk()
 			.bodyJson()
 			.extractingPath("$.delayed_events")
-			.isEqualTo(
-					java.util.Map.of("status", "unavailable", "api", "none", "max_delay_ms", 0, "max_scheduled", 100));
+			.isEqualTo(Map.of("status", "unavailable", "api", "none", "max_delay_ms", 0, "max_scheduled", 100));
 		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 

@@ -87,6 +87,20 @@ class ObservabilityIntegrationTests {
 	}
 
 	@Test
+	void aRefusedRequestCannotWriteLinesOfItsOwnIntoTheAuditLog(CapturedOutput output) {
+		Response refused = this.http.post("/v1/send_event", DEMO, """
+				{"type": "org.matrix.msc3401.call.member", "content": {},
+				 "state_key": "x\\nwidget=evil action=forged outcome=ok %s"}""".formatted("y".repeat(400)),
+				"X-Request-Id", "req-forged-line");
+
+		assertThat(refused.status()).isEqualTo(400);
+		String line = await().ignoreExceptions().until(() -> auditLine(output, "req-forged-line"), (found) -> true);
+		assertThat(line).contains("state_key=x\\u000awidget=evil action=forged outcome=ok ", "outcome=invalid")
+			.doesNotContain("y".repeat(256));
+		assertThat(output.getAll()).doesNotContain("\nwidget=evil");
+	}
+
+	@Test
 	void anImplausibleRequestIdIsReplaced() {
 		Response response = this.http.get("/v1/supported_api_versions", DEMO);
 		assertThat(response.raw().headers().firstValue("X-Request-Id")).isPresent();
