@@ -34,26 +34,63 @@ import org.widgetgateway.capability.RoomIds;
  * @param metrics who may read the gateway's metrics
  * @param rateLimit how many requests a widget may make, unless its own {@code rate-limit}
  * says otherwise
+ * @param delayIdKey the secret under which the delay ids given to widgets are signed, so
+ * that a widget can update only the delayed events it scheduled; replicas behind one load
+ * balancer share it; unset, it is derived from {@code gateway.homeserver.access-token},
+ * so that ids stay valid across restarts (set it before rotating that token)
  */
 @ConfigurationProperties("gateway")
 @Validated
 public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<String, Widget> widgets,
-		@Valid @DefaultValue Metrics metrics, @Valid @DefaultValue RateLimit rateLimit) {
+		@Valid @DefaultValue Metrics metrics, @Valid @DefaultValue RateLimit rateLimit, @Nullable String delayIdKey) {
 
 	/** The embedded simulator's access token when none is configured. */
 	public static final String SIMULATOR_ACCESS_TOKEN = "simulator-access-token";
 
+	private static final int MIN_DELAY_ID_KEY_LENGTH = 32;
+
 	public GatewayProperties {
 		widgets = (widgets != null) ? Map.copyOf(widgets) : Map.of();
-		checkWidgets(widgets);
+		checkWidgets(widgets, homeserver);
+		if (!StringUtils.hasText(delayIdKey)) {
+			delayIdKey = null;
+		}
+		else if (delayIdKey.length() < MIN_DELAY_ID_KEY_LENGTH) {
+			throw new IllegalArgumentException("gateway.delay-id-key must be a random secret of at least "
+					+ MIN_DELAY_ID_KEY_LENGTH + " characters (for example the output of 'openssl rand -base64 32')");
+		}
 	}
 
-	private static void checkWidgets(Map<String, Widget> widgets) {
+	/** Names what is configured, never a token or key. */
+	@Override
+	public String toString() {
+		return "GatewayProperties[homeserver=" + this.homeserver + ", widgets=" + this.widgets + ", metrics="
+				+ this.metrics + ", rateLimit=" + this.rateLimit + ", delayIdKey="
+				+ ((this.delayIdKey != null) ? "(set)" : "(derived)") + "]";
+	}
+
+	/**
+	 * The key that signs the delay ids given to widgets: {@code delay-id-key}, or one
+	 * derived from the homeserver access token.
+	 * @return the key's bytes
+	 */
+	public byte[] delayIdKeyBytes() {
+		if (this.delayIdKey != null) {
+			return this.delayIdKey.getBytes(StandardCharsets.UTF_8);
+		}
+		return sha256("widget-gateway delay-id-key\n" + this.homeserver.accessToken());
+	}
+
+	private static void checkWidgets(Map<String, Widget> widgets, Homeserver homeserver) {
 		Map<String, String> ownerByDigest = new LinkedHashMap<>();
 		widgets.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach((entry) -> {
 			String key = "gateway.widgets." + entry.getKey();
 			Widget widget = entry.getValue();
 			widget.check(key);
+			if (widget.homeserverAccessToken() != null && homeserver.baseUrl() == null) {
+				throw new IllegalArgumentException(key + ".homeserver-access-token needs gateway.homeserver.base-url: "
+						+ "the embedded simulator has one account, the gateway's");
+			}
 			for (String digest : widget.tokenDigests()) {
 				String owner = ownerByDigest.putIfAbsent(digest, key);
 				if (owner != null) {
@@ -121,6 +158,15 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 			return Objects.requireNonNull(this.accessToken);
 		}
 
+		/** Names what is configured, never the access token. */
+		@Override
+		public String toString() {
+			return "Homeserver[baseUrl=" + this.baseUrl + ", connectTimeout=" + this.connectTimeout
+					+ ", responseTimeout=" + this.responseTimeout + ", retryBudget=" + this.retryBudget
+					+ ", discoveryRefresh=" + this.discoveryRefresh + ", pool=" + this.pool + ", circuitBreaker="
+					+ this.circuitBreaker + "]";
+		}
+
 		private static void checkBaseUrl(String baseUrl) {
 			try {
 				URI uri = new URI(baseUrl);
@@ -138,8 +184,8 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 
 		/**
 		 * The longest a widget request can wait for the homeserver: discovery, the call
-		 * and its repeats within the retry budget, and one more look-up (the listing, for
-		 * ownership or after an unclear failure), each bounded by the response timeout.
+		 * and its repeats within the retry budget, and one more look-up (the listing,
+		 * after an unclear failure), each bounded by the response timeout.
 		 * @return the longest wait
 		 */
 		public Duration longestWait() {
@@ -244,15 +290,30 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	 * @param capabilities the widget-API capabilities granted to the widget
 	 * @param rateLimit this widget's own rate limit, or {@code null} for
 	 * {@code gateway.rate-limit}
+	 * @param homeserverAccessToken the access token of the widget's own Matrix account
+	 * (user or device), or {@code null} for the gateway's account
+	 * ({@code gateway.homeserver.access-token}); never returned or logged
 	 */
 	public record Widget(@DefaultValue List<String> token, @DefaultValue List<String> tokenSha256,
 			@Nullable String roomId, @DefaultValue("24h") Duration maxDelay, @DefaultValue List<String> capabilities,
-			@Valid @Nullable RateLimit rateLimit) {
+			@Valid @Nullable RateLimit rateLimit, @Nullable String homeserverAccessToken) {
 
 		public Widget {
 			token = token.stream().filter(StringUtils::hasText).toList();
 			tokenSha256 = tokenSha256.stream().filter(StringUtils::hasText).toList();
 			capabilities = List.copyOf(capabilities);
+			if (!StringUtils.hasText(homeserverAccessToken)) {
+				homeserverAccessToken = null;
+			}
+		}
+
+		/** Names what is configured, never a token. */
+		@Override
+		public String toString() {
+			return "Widget[roomId=" + this.roomId + ", maxDelay=" + this.maxDelay + ", capabilities="
+					+ this.capabilities + ", rateLimit=" + this.rateLimit + ", tokens="
+					+ (this.token.size() + this.tokenSha256.size()) + ", ownAccount="
+					+ (this.homeserverAccessToken != null) + "]";
 		}
 
 		private void check(String key) {

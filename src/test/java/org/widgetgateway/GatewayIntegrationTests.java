@@ -19,14 +19,19 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.test.context.ActiveProfiles;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
@@ -129,9 +134,43 @@ class GatewayIntegrationTests {
 				 "content": {}, "delay": 8000}""");
 
 		assertThat(response.status()).isEqualTo(200);
-		assertThat(response.body()).isEqualTo("{\"room_id\":\"!call:example.org\",\"delay_id\":\"syd_e2e\"}");
+		assertThat(response.body()).isEqualTo(
+				"{\"room_id\":\"!call:example.org\",\"delay_id\":\"" + DelayIdsForTests.of("call", "syd_e2e") + "\"}");
 		this.homeserver.verify(1,
 				putRequestedFor(anyUrl()).withHeader("Authorization", equalTo("Bearer hs-access-token")));
+	}
+
+	@Test
+	void onlyTheWidgetThatScheduledADelayedEventControlsItAcrossARestartOfTheGateway() {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"delay_id\": \"syd_survives\"}")));
+		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+		String delayId = this.http.post("/v1/send_event", "call-token", """
+				{"type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEV_m.call",
+				 "content": {}, "delay": 8000}""").json().path("delay_id").stringValue();
+		String restart = "/v1/delayed_events/" + delayId + "/restart";
+		assertThat(this.http.post(restart, "other-token", "").status()).isEqualTo(404);
+		assertThat(this.http.post(restart, "call-token", "").status()).isEqualTo(200);
+
+		try (ConfigurableApplicationContext restarted = new SpringApplicationBuilder(WidgetGatewayApplication.class)
+			.profiles("test")
+			.properties("server.port=0", "gateway.homeserver.base-url=" + this.homeserver.baseUrl())
+			.run()) {
+			HttpTestClient again = new HttpTestClient(
+					restarted.getEnvironment().getRequiredProperty("local.server.port", Integer.class));
+			HttpTestClient.Response other = again.post(restart, "other-token", "");
+			assertThat(other.status()).isEqualTo(404);
+			assertThat(other.json().path("errcode").stringValue()).isEqualTo("M_NOT_FOUND");
+			assertThat(again
+				.post("/v1/update_delayed_event", "other-token",
+						"{\"delay_id\": \"" + delayId + "\", \"action\": \"send\"}")
+				.status()).isEqualTo(404);
+			assertThat(again.post(restart, "call-token", "").status()).isEqualTo(200);
+		}
+		this.homeserver.verify(2, postRequestedFor(anyUrl()));
+		this.homeserver.verify(2, postRequestedFor(
+				urlPathEqualTo("/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_survives/restart")));
+		this.homeserver.verify(0,
+				getRequestedFor(urlPathEqualTo("/_matrix/client/unstable/org.matrix.msc4140/delayed_events")));
 	}
 
 	@Test

@@ -1,5 +1,6 @@
 package org.widgetgateway;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
@@ -48,6 +49,47 @@ class GatewayPropertiesTests {
 				"gateway.widgets.ec.capabilities[1]=org.matrix.msc2762.timeline:!7oVa1YvV6P2bVn8v4BzJ3uvAZo2V3JfTyU")
 			.run((context) -> assertThat(context.getBean(GatewayProperties.class).widgets().get("ec").roomId())
 				.isEqualTo("!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM"));
+	}
+
+	@Test
+	void delayIdKeyMustBeALongSecret() {
+		this.runner.withPropertyValues("gateway.delay-id-key=short")
+			.run((context) -> assertFailure(context,
+					"gateway.delay-id-key must be a random secret of at least 32 characters"));
+	}
+
+	@Test
+	void delayIdKeyIsDerivedFromTheAccessTokenUnlessSet() {
+		this.runner.withPropertyValues("gateway.homeserver.access-token=syt_one").run((one) -> {
+			byte[] derived = one.getBean(GatewayProperties.class).delayIdKeyBytes();
+			this.runner.withPropertyValues("gateway.homeserver.access-token=syt_one")
+				.run((same) -> assertThat(same.getBean(GatewayProperties.class).delayIdKeyBytes()).isEqualTo(derived));
+			this.runner.withPropertyValues("gateway.homeserver.access-token=syt_two")
+				.run((other) -> assertThat(other.getBean(GatewayProperties.class).delayIdKeyBytes())
+					.isNotEqualTo(derived));
+		});
+		this.runner.withPropertyValues("gateway.delay-id-key=" + DelayIdsForTests.KEY)
+			.run((context) -> assertThat(context.getBean(GatewayProperties.class).delayIdKeyBytes())
+				.isEqualTo(DelayIdsForTests.KEY.getBytes(StandardCharsets.UTF_8)));
+	}
+
+	@Test
+	void accountOfItsOwnNeedsARealHomeserver() {
+		this.runner.withPropertyValues("gateway.widgets.ec.homeserver-access-token=syt_own")
+			.run((context) -> assertFailure(context, "gateway.widgets.ec.homeserver-access-token needs "
+					+ "gateway.homeserver.base-url: the embedded simulator has one account, the gateway's"));
+	}
+
+	@Test
+	void configurationTextNamesNoTokenOrKey() {
+		this.runner
+			.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
+					"gateway.homeserver.access-token=syt_gateway_secret",
+					"gateway.widgets.ec.homeserver-access-token=syt_widget_secret",
+					"gateway.delay-id-key=" + DelayIdsForTests.KEY)
+			.run((context) -> assertThat(context.getBean(GatewayProperties.class).toString())
+				.contains("https://matrix.example.org", "ownAccount=true")
+				.doesNotContain("syt_gateway_secret", "syt_widget_secret", "secret", DelayIdsForTests.KEY));
 	}
 
 	@Test

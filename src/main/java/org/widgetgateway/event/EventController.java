@@ -61,11 +61,12 @@ class EventController {
 			description = "Sent (`event_id`) or scheduled (`delay_id`, for `update_delayed_event`)",
 			content = @Content(mediaType = "application/json",
 					schema = @Schema(implementation = SendEventResponse.class),
-					examples = { @ExampleObject(name = "scheduled", value = """
-							{"room_id": "!demo:localhost", "delay_id": "syd_wlGAStYmBRRdjyCifqXF"}"""), @ExampleObject(
-							name = "sent",
+					examples = { @ExampleObject(name = "scheduled",
 							value = """
-									{"room_id": "!demo:localhost", "event_id": "$Pm2vbxgLRnlZqQB3eBHrjaV6:localhost"}""") }))
+									{"room_id": "!demo:localhost", "delay_id": "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g"}"""),
+							@ExampleObject(name = "sent",
+									value = """
+											{"room_id": "!demo:localhost", "event_id": "$Pm2vbxgLRnlZqQB3eBHrjaV6:localhost"}""") }))
 	@ApiErrors
 	@HomeserverErrors
 	@ApiResponse(responseCode = "422",
@@ -88,11 +89,12 @@ class EventController {
 	@PostMapping(path = "/update_delayed_event", consumes = MediaType.APPLICATION_JSON_VALUE)
 	@Operation(summary = "Cancel, restart or send one of the widget's delayed events",
 			description = "`refresh` is accepted as `restart`. A widget can only update the delayed events it "
-					+ "scheduled itself (an id the gateway does not remember is looked up in the homeserver's listing "
-					+ "and must be covered by the widget's grant); any other id answers 404.")
+					+ "scheduled itself: `delay_id` must be one that `send_event` gave this widget (it carries the "
+					+ "gateway's signature for it, valid across restarts and replicas); any other id answers 404 "
+					+ "without reaching the homeserver.")
 	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
 			schema = @Schema(implementation = UpdateDelayedEventRequest.class), examples = @ExampleObject(value = """
-					{"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "restart"}""")))
+					{"delay_id": "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g", "action": "restart"}""")))
 	@ApiResponse(responseCode = "200", description = "Done: `{}`",
 			content = @Content(mediaType = "application/json", schema = @Schema(implementation = EmptyResponse.class),
 					examples = @ExampleObject(value = "{}")))
@@ -112,8 +114,8 @@ class EventController {
 					examples = @ExampleObject(value = "{}")))
 	@ApiErrors
 	@HomeserverErrors
-	Mono<EmptyResponse> updateDelayedEventByPath(@AuthenticationPrincipal Widget widget,
-			@Parameter(example = "syd_wlGAStYmBRRdjyCifqXF") @PathVariable("delay_id") String delayId,
+	Mono<EmptyResponse> updateDelayedEventByPath(@AuthenticationPrincipal Widget widget, @Parameter(
+			example = "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g") @PathVariable("delay_id") String delayId,
 			@Parameter(schema = @Schema(allowableValues = { "cancel", "restart", "send", "refresh" }),
 					example = "restart") @PathVariable("action") String action) {
 		return this.events.updateDelayedEvent(widget, delayId, action, null).thenReturn(EmptyResponse.INSTANCE);
@@ -127,7 +129,7 @@ class EventController {
 	 */
 	@Schema(name = "UpdateDelayedEventRequest")
 	record UpdateDelayedEventRequest(
-			@Schema(example = "syd_wlGAStYmBRRdjyCifqXF",
+			@Schema(example = "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g",
 					requiredMode = Schema.RequiredMode.REQUIRED) @JsonProperty("delay_id") @Nullable String delayId,
 			@Schema(allowableValues = {
 					"cancel", "restart", "send", "refresh" }, example = "restart",

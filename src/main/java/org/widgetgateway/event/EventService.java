@@ -3,7 +3,6 @@ package org.widgetgateway.event;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,14 +15,13 @@ import org.springframework.stereotype.Service;
 import org.springframework.util.StringUtils;
 
 import org.widgetgateway.GatewayProperties;
-import org.widgetgateway.capability.Capabilities;
 import org.widgetgateway.event.IdempotentRequests.Tries;
 import org.widgetgateway.homeserver.DelayedEventAction;
 import org.widgetgateway.homeserver.HomeserverClient;
 import org.widgetgateway.homeserver.HomeserverDiscovery;
 import org.widgetgateway.homeserver.HomeserverException;
+import org.widgetgateway.homeserver.MatrixAccount;
 import org.widgetgateway.homeserver.OutgoingEvent;
-import org.widgetgateway.homeserver.ScheduledEvent;
 import org.widgetgateway.homeserver.SentEvent;
 import org.widgetgateway.observability.WidgetActions;
 import org.widgetgateway.observability.WidgetActions.Action;
@@ -34,10 +32,11 @@ import org.widgetgateway.widget.Widget;
  * The widget API's event actions, {@code send_event} and {@code update_delayed_event}, as
  * one sequence: the request's own checks ({@link EventChecks}), the homeserver's limits,
  * idempotency ({@link IdempotentRequests}), ownership of delayed events
- * ({@link DelayedEventOwners}), the homeserver call, the search for a delayed event whose
- * answer was lost ({@link LostSends}), and what the widget sees of a failure
- * ({@link HomeserverFailures}), and the record of each action ({@link WidgetActions}).
- * REST endpoints and the widget-API transport both call this service.
+ * ({@link DelayIds}), the homeserver call as the widget's account, the search for a
+ * delayed event whose answer was lost ({@link LostSends}), and what the widget sees of a
+ * failure ({@link HomeserverFailures}), and the record of each action
+ * ({@link WidgetActions}). REST endpoints and the widget-API transport both call this
+ * service.
  */
 @Service
 public class EventService {
@@ -56,7 +55,7 @@ public class EventService {
 
 	private final HomeserverDiscovery discovery;
 
-	private final DelayedEventOwners owners;
+	private final DelayIds delayIds;
 
 	private final IdempotentRequests idempotentRequests;
 
@@ -70,12 +69,12 @@ public class EventService {
 
 	private final AtomicLong transactions = new AtomicLong();
 
-	EventService(HomeserverClient homeserver, HomeserverDiscovery discovery, DelayedEventOwners owners,
+	EventService(HomeserverClient homeserver, HomeserverDiscovery discovery, DelayIds delayIds,
 			IdempotentRequests idempotentRequests, LostSends lostSends, HomeserverFailures failures,
 			WidgetActions actions) {
 		this.homeserver = homeserver;
 		this.discovery = discovery;
-		this.owners = owners;
+		this.delayIds = delayIds;
 		this.idempotentRequests = idempotentRequests;
 		this.lostSends = lostSends;
 		this.failures = failures;
@@ -126,24 +125,30 @@ public class EventService {
 	}
 
 	private Mono<SendEventResponse> send(Widget widget, OutgoingEvent event, Tries tries) {
-		Mono<SentEvent> fresh = this.homeserver.send(event)
+		MatrixAccount account = widget.account();
+		Mono<SentEvent> fresh = this.homeserver.send(account, event)
 			.onErrorResume((ex) -> ex instanceof HomeserverException failure && failure.outcomeUnknown(),
-					(ex) -> this.lostSends.find(event, tries.firstTried())
+					(ex) -> this.lostSends.find(account, event, tries.firstTried())
 						.onErrorResume((lookup) -> Mono.error(ex))
 						.switchIfEmpty(Mono.error(ex)));
 		boolean mayBeScheduled = tries.repeated() && event.isDelayed() && event.isState();
-		Mono<SentEvent> sent = mayBeScheduled ? this.lostSends.find(event, tries.firstTried()).switchIfEmpty(fresh)
-				: fresh;
-		return sent.doOnNext((scheduled) -> recordDelayed(widget, event, scheduled))
-			.map((scheduled) -> new SendEventResponse(event.roomId(), scheduled.eventId(), scheduled.delayId()))
-			.onErrorMap(HomeserverException.class, (ex) -> this.failures.toWidget(SEND_FAILED, ex));
+		Mono<SentEvent> sent = mayBeScheduled
+				? this.lostSends.find(account, event, tries.firstTried()).switchIfEmpty(fresh) : fresh;
+		return sent.map((scheduled) -> answer(widget, event, scheduled))
+			.onErrorMap(HomeserverException.class, (ex) -> this.failures.toWidget(SEND_FAILED, ex, account));
 	}
 
-	private void recordDelayed(Widget widget, OutgoingEvent event, SentEvent sent) {
-		if (sent.delayId() != null && event.delay() != null) {
-			this.owners.scheduled(sent.delayId(), widget.id(), Duration.ofMillis(event.delay()));
-			this.actions.delayedEvent(widget.id(), "scheduled");
+	/**
+	 * The widget's answer: the event id, or a delay id that only this widget can use.
+	 */
+	private SendEventResponse answer(Widget widget, OutgoingEvent event, SentEvent sent) {
+		String delayId = sent.delayId();
+		if (delayId == null) {
+			return new SendEventResponse(event.roomId(), sent.eventId(), null);
 		}
+		this.lostSends.handedOut(event, delayId);
+		this.actions.delayedEvent(widget.id(), "scheduled");
+		return new SendEventResponse(event.roomId(), null, this.delayIds.issue(widget.id(), delayId));
 	}
 
 	/**
@@ -178,65 +183,24 @@ public class EventService {
 			.delayId(delayId);
 		return this.actions.record(recorded, Mono.defer(() -> {
 			DelayedEventAction checked = EventChecks.checkedUpdate(widget, delayId, action);
-			Mono<Void> update = (idempotencyKey != null) ? this.idempotentRequests.once(widget.id(), idempotencyKey,
-					List.of(delayId, checked.wireName()), (tries) -> update(widget, delayId, checked))
-					: update(widget, delayId, checked);
-			return owned(widget, delayId).then(update).doOnSuccess((done) -> recorded.calledHomeserver());
+			String homeserverDelayId = this.delayIds.homeserverDelayId(widget.id(), delayId)
+				.orElseThrow(() -> WidgetApiException.notFound(DELAYED_EVENT_NOT_FOUND,
+						DELAYED_EVENT_NOT_FOUND + ": this widget has no scheduled delayed event " + delayId));
+			Mono<Void> update = (idempotencyKey != null)
+					? this.idempotentRequests.once(widget.id(), idempotencyKey, List.of(delayId, checked.wireName()),
+							(tries) -> update(widget, homeserverDelayId, checked))
+					: update(widget, homeserverDelayId, checked);
+			return update.doOnSuccess((done) -> recorded.calledHomeserver());
 		}));
 	}
 
-	/**
-	 * Completes when the delayed event is the widget's: scheduled by it through this
-	 * gateway, or, when the gateway does not know the id (it restarted since), listed by
-	 * the homeserver as an event the widget's grant would have let it schedule.
-	 */
-	private Mono<Void> owned(Widget widget, String delayId) {
-		WidgetApiException notFound = WidgetApiException.notFound(DELAYED_EVENT_NOT_FOUND,
-				DELAYED_EVENT_NOT_FOUND + ": this widget has no scheduled delayed event " + delayId);
-		return switch (this.owners.ownership(delayId, widget.id())) {
-			case OWN -> Mono.empty();
-			case ANOTHER_WIDGETS -> Mono.error(notFound);
-			case UNKNOWN -> this.homeserver.scheduledEvents()
-				.onErrorMap(HomeserverException.class, (ex) -> this.failures.toWidget(UPDATE_FAILED, ex))
-				.flatMap((scheduled) -> scheduled.stream()
-					.filter((event) -> event.delayId().equals(delayId) && mayHaveScheduled(widget, event))
-					.findFirst()
-					.map((event) -> {
-						this.owners.scheduled(delayId, widget.id(), Duration.ofMillis(event.delay()));
-						return Mono.<Void>empty();
-					})
-					.orElseGet(() -> Mono.error(notFound)));
-		};
+	private Mono<Void> update(Widget widget, String homeserverDelayId, DelayedEventAction action) {
+		return this.homeserver.updateDelayedEvent(widget.account(), homeserverDelayId, action)
+			.doOnSuccess((ignored) -> updated(widget, action))
+			.onErrorMap(HomeserverException.class, (ex) -> this.failures.toWidget(UPDATE_FAILED, ex, widget.account()));
 	}
 
-	private static boolean mayHaveScheduled(Widget widget, ScheduledEvent event) {
-		Capabilities capabilities = widget.capabilities();
-		boolean room = event.roomId().equals(widget.roomId()) || capabilities.canUseTimeline(event.roomId());
-		boolean type = (event.stateKey() != null) ? capabilities.canSendStateEvent(event.type(), event.stateKey())
-				: capabilities.canSendRoomEvent(event.type(), EventChecks.msgtype(event.content()));
-		return room && type && capabilities.canSendDelayedEvent();
-	}
-
-	private Mono<Void> update(Widget widget, String delayId, DelayedEventAction action) {
-		return this.homeserver.updateDelayedEvent(delayId, action)
-			.doOnSuccess((ignored) -> updated(widget, delayId, action))
-			.onErrorMap(HomeserverException.class, (ex) -> {
-				boolean gone = ex.kind() == HomeserverException.Kind.REFUSED
-						&& (ex.status() == 404 || action == DelayedEventAction.SEND && ex.status() == 403);
-				if (gone) {
-					this.owners.finished(delayId);
-				}
-				return this.failures.toWidget(UPDATE_FAILED, ex);
-			});
-	}
-
-	private void updated(Widget widget, String delayId, DelayedEventAction action) {
-		if (action == DelayedEventAction.RESTART) {
-			this.owners.restarted(delayId);
-		}
-		else {
-			this.owners.finished(delayId);
-		}
+	private void updated(Widget widget, DelayedEventAction action) {
 		this.actions.delayedEvent(widget.id(), switch (action) {
 			case RESTART -> "restarted";
 			case CANCEL -> "cancelled";

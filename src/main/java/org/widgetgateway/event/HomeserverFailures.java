@@ -9,6 +9,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 
 import org.widgetgateway.homeserver.HomeserverException;
+import org.widgetgateway.homeserver.MatrixAccount;
 import org.widgetgateway.homeserver.MatrixApiError;
 import org.widgetgateway.problem.WidgetApiException;
 
@@ -39,6 +40,17 @@ class HomeserverFailures {
 	 * @return the exception to answer with
 	 */
 	WidgetApiException toWidget(String message, HomeserverException failure) {
+		return toWidget(message, failure, MatrixAccount.GATEWAY);
+	}
+
+	/**
+	 * The widget's answer to a failed homeserver call made as an account.
+	 * @param message what the gateway was doing, such as "Error sending event"
+	 * @param failure the failure
+	 * @param account the account the call acted as
+	 * @return the exception to answer with
+	 */
+	WidgetApiException toWidget(String message, HomeserverException failure, MatrixAccount account) {
 		MatrixApiError error = failure.error();
 		JsonNode matrixApiError = (error != null) ? this.jsonMapper.valueToTree(error) : null;
 		String detail = message + ": " + failure.getMessage();
@@ -51,16 +63,19 @@ class HomeserverFailures {
 					null, failure);
 			case UNAVAILABLE -> WidgetApiException.upstream(HttpStatus.BAD_GATEWAY, "M_UNKNOWN", message, detail,
 					matrixApiError, null, failure);
-			case REFUSED -> refused(message, detail, failure, matrixApiError);
+			case REFUSED -> refused(message, detail, failure, matrixApiError, account);
 		};
 	}
 
 	private static WidgetApiException refused(String message, String detail, HomeserverException failure,
-			JsonNode matrixApiError) {
+			JsonNode matrixApiError, MatrixAccount account) {
 		if (failure.status() == 401) {
-			return WidgetApiException.upstream(HttpStatus.BAD_GATEWAY, "M_UNKNOWN", message, message
-					+ ": the homeserver rejected the gateway's own access token (gateway.homeserver.access-token)",
-					matrixApiError, null, failure);
+			return WidgetApiException
+				.upstream(HttpStatus.BAD_GATEWAY, "M_UNKNOWN", message, message + (account.isGateway()
+						? ": the homeserver rejected the gateway's own access token (gateway.homeserver.access-token)"
+						: ": the homeserver rejected the access token of this widget's own account "
+								+ "(gateway.widgets.<id>.homeserver-access-token)"),
+						matrixApiError, null, failure);
 		}
 		if (failure.isRateLimited()) {
 			Duration retryAfter = (failure.retryAfter() != null) ? failure.retryAfter() : DEFAULT_RETRY_AFTER;

@@ -5,11 +5,14 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.Objects;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import reactor.core.publisher.Mono;
 
 import org.springframework.stereotype.Component;
 
 import org.widgetgateway.homeserver.HomeserverClient;
+import org.widgetgateway.homeserver.MatrixAccount;
 import org.widgetgateway.homeserver.OutgoingEvent;
 import org.widgetgateway.homeserver.ScheduledEvent;
 import org.widgetgateway.homeserver.SentEvent;
@@ -31,27 +34,55 @@ class LostSends {
 	 */
 	private static final Duration CLOCK_TOLERANCE = Duration.ofSeconds(2);
 
+	/**
+	 * How long a request may look for its lost send: as long as a retry with its
+	 * idempotency key may come.
+	 */
+	private static final Duration HANDED_OUT_RETENTION = Duration.ofHours(1);
+
+	private static final long MAXIMUM_HANDED_OUT = 100_000;
+
 	private final HomeserverClient homeserver;
 
-	private final DelayedEventOwners owners;
+	/**
+	 * The homeserver's ids of the delayed state events the gateway handed out recently,
+	 * which another request's search must not take for its own.
+	 */
+	private final Cache<String, Boolean> handedOut = Caffeine.newBuilder()
+		.maximumSize(MAXIMUM_HANDED_OUT)
+		.expireAfterWrite(HANDED_OUT_RETENTION)
+		.build();
 
-	LostSends(HomeserverClient homeserver, DelayedEventOwners owners) {
+	LostSends(HomeserverClient homeserver) {
 		this.homeserver = homeserver;
-		this.owners = owners;
+	}
+
+	/**
+	 * Records that a delayed event was handed to a widget, so that no later search takes
+	 * it for a lost one.
+	 * @param event the event
+	 * @param homeserverDelayId its delay id at the homeserver
+	 */
+	void handedOut(OutgoingEvent event, String homeserverDelayId) {
+		if (event.isState()) {
+			this.handedOut.put(homeserverDelayId, Boolean.TRUE);
+		}
 	}
 
 	/**
 	 * The delayed event scheduled for this request since it was first tried.
+	 * @param account the account that asked for it
 	 * @param event the event asked for
 	 * @param since when the first attempt began
 	 * @return the scheduled event's delay id, or empty when the homeserver has none
 	 */
-	Mono<SentEvent> find(OutgoingEvent event, Instant since) {
+	Mono<SentEvent> find(MatrixAccount account, OutgoingEvent event, Instant since) {
 		long earliest = since.minus(CLOCK_TOLERANCE).toEpochMilli();
-		return this.homeserver.scheduledEvents()
+		return this.homeserver.scheduledEvents(account)
 			.flatMap((scheduled) -> Mono.justOrEmpty(scheduled.stream()
 				.filter((candidate) -> isFor(event, candidate) && candidate.runningSince() != null
-						&& candidate.runningSince() >= earliest && !this.owners.isKnown(candidate.delayId()))
+						&& candidate.runningSince() >= earliest
+						&& this.handedOut.getIfPresent(candidate.delayId()) == null)
 				.max(Comparator.comparing(ScheduledEvent::runningSince))
 				.map((found) -> new SentEvent(null, found.delayId()))));
 	}

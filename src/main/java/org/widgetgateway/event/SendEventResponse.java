@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
 public record SendEventResponse(@Schema(example = "!demo:localhost") @JsonProperty("room_id") String roomId,
 		@Schema(description = "Present for an event sent now.",
 				example = "$Pm2vbxgLRnlZqQB3eBHrjaV6:example.org") @JsonProperty("event_id") @Nullable String eventId,
-		@Schema(description = "Present for a delayed event.",
-				example = "syd_wlGAStYmBRRdjyCifqXF") @JsonProperty("delay_id") @Nullable String delayId) {
+		@Schema(description = "Present for a delayed event: an opaque id that only this widget can update "
+				+ "the event with (the homeserver's delay id, signed by the gateway for this widget).",
+				example = "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g") @JsonProperty("delay_id") @Nullable String delayId) {
 
 }

@@ -66,40 +66,41 @@ public class HomeserverClient {
 	 * Sends an event now, or schedules it when it has a delay. A delayed event needs a
 	 * homeserver that offers delayed events: a homeserver that does not, or that cannot
 	 * be asked, never gets the event, so that it is never sent at once instead.
+	 * @param account the account that sends it
 	 * @param event the event
 	 * @return the event id, or the delay id of a delayed event
 	 */
-	public Mono<SentEvent> send(OutgoingEvent event) {
+	public Mono<SentEvent> send(MatrixAccount account, OutgoingEvent event) {
 		if (!event.isDelayed()) {
 			Path path = event.isState()
 					? HomeserverHttp.path(ROOM + "/state/{eventType}/{stateKey}", event.roomId(), event.type(),
 							event.stateKey())
 					: HomeserverHttp.path(ROOM + "/send/{eventType}/{txnId}", event.roomId(), event.type(),
 							event.txnId());
-			return repeatable(this.http.call(HttpMethod.PUT, path, event.content()))
+			return repeatable(this.http.call(account, HttpMethod.PUT, path, event.content()))
 				.map((body) -> sentEvent(event, body));
 		}
-		return delayedEvents()
-			.flatMap((support) -> ((support.api() == Api.STABLE) ? sendStable(event) : sendUnstable(event))
-				.doOnError(this::rediscoverWhenRefused)
-				.map((body) -> sentEvent(event, body)));
+		return delayedEvents().flatMap(
+				(support) -> ((support.api() == Api.STABLE) ? sendStable(account, event) : sendUnstable(account, event))
+					.doOnError(this::rediscoverWhenRefused)
+					.map((body) -> sentEvent(event, body)));
 	}
 
-	private Mono<JsonNode> sendUnstable(OutgoingEvent event) {
+	private Mono<JsonNode> sendUnstable(MatrixAccount account, OutgoingEvent event) {
 		if (!event.isState()) {
 			Path path = HomeserverHttp.path(ROOM + "/send/{eventType}/{txnId}" + UNSTABLE_DELAY, event.roomId(),
 					event.type(), event.txnId(), event.delay());
-			return repeatable(this.http.call(HttpMethod.PUT, path, event.content()));
+			return repeatable(this.http.call(account, HttpMethod.PUT, path, event.content()));
 		}
 		Path path = HomeserverHttp.path(ROOM + "/state/{eventType}/{stateKey}" + UNSTABLE_DELAY, event.roomId(),
 				event.type(), event.stateKey(), event.delay());
-		return this.http.call(HttpMethod.PUT, path, event.content())
+		return this.http.call(account, HttpMethod.PUT, path, event.content())
 			.onErrorMap((ex) -> ex instanceof HomeserverException failure && failure.isTransient(),
 					(ex) -> ((HomeserverException) ex).withOutcomeUnknown())
 			.retryWhen(HomeserverRetry.onlyWhenRateLimited(this.retryBudget, this.scheduler));
 	}
 
-	private Mono<JsonNode> sendStable(OutgoingEvent event) {
+	private Mono<JsonNode> sendStable(MatrixAccount account, OutgoingEvent event) {
 		ObjectNode body = this.http.jsonMapper().createObjectNode();
 		body.put("delay_ms", event.delay());
 		if (event.isState()) {
@@ -108,7 +109,7 @@ public class HomeserverClient {
 		body.set("content", event.content());
 		Path path = HomeserverHttp.path(ROOM + "/delayed_event/{eventType}/{txnId}", event.roomId(), event.type(),
 				event.txnId());
-		return repeatable(this.http.call(HttpMethod.PUT, path, body));
+		return repeatable(this.http.call(account, HttpMethod.PUT, path, body));
 	}
 
 	private static SentEvent sentEvent(OutgoingEvent event, JsonNode body) {
@@ -132,30 +133,31 @@ public class HomeserverClient {
 	 * matrix-js-sdk does. A cancel or send repeated after a lost reply that then answers
 	 * "not found" (unstable) or "conflict" (stable) was done by the first attempt, and
 	 * counts as done.
+	 * @param account the account that scheduled it
 	 * @param delayId the delay id
 	 * @param action what to do
 	 * @return completes when the homeserver has done it
 	 */
-	public Mono<Void> updateDelayedEvent(String delayId, DelayedEventAction action) {
+	public Mono<Void> updateDelayedEvent(MatrixAccount account, String delayId, DelayedEventAction action) {
 		return delayedEvents().flatMap((support) -> {
 			if (support.api() == Api.STABLE) {
-				return confirmed(action,
+				return confirmed(account, action,
 						HomeserverHttp.path(STABLE_DELAYED_EVENTS + "/{delayId}/{action}", delayId, action.wireName()),
 						this.http.jsonMapper().createObjectNode());
 			}
 			Path path = HomeserverHttp.path(UNSTABLE_DELAYED_EVENTS + "/{delayId}/{action}", delayId,
 					action.wireName());
 			Path bodyForm = HomeserverHttp.path(UNSTABLE_DELAYED_EVENTS + "/{delayId}", delayId);
-			return confirmed(action, path, this.http.jsonMapper().createObjectNode())
-				.onErrorResume(HomeserverClient::isUnrecognized, (ex) -> confirmed(action, bodyForm,
+			return confirmed(account, action, path, this.http.jsonMapper().createObjectNode())
+				.onErrorResume(HomeserverClient::isUnrecognized, (ex) -> confirmed(account, action, bodyForm,
 						this.http.jsonMapper().createObjectNode().put("action", action.wireName())));
 		});
 	}
 
-	private Mono<Void> confirmed(DelayedEventAction action, Path path, JsonNode body) {
+	private Mono<Void> confirmed(MatrixAccount account, DelayedEventAction action, Path path, JsonNode body) {
 		return Mono.defer(() -> {
 			AtomicBoolean answerLost = new AtomicBoolean();
-			return this.http.call(HttpMethod.POST, path, body)
+			return this.http.call(account, HttpMethod.POST, path, body)
 				.doOnError((ex) -> answerLost.compareAndSet(false, isTransient(ex)))
 				.retryWhen(HomeserverRetry.repeatable(this.retryBudget, this.scheduler))
 				.onErrorResume((ex) -> action != DelayedEventAction.RESTART && answerLost.get() && isNotFound(ex),
@@ -184,13 +186,14 @@ public class HomeserverClient {
 	}
 
 	/**
-	 * The delayed events the homeserver has scheduled for the gateway's user. Synapse
-	 * answers with all of them in one list.
+	 * The delayed events the homeserver has scheduled for an account. Synapse answers
+	 * with all of them in one list.
+	 * @param account the account
 	 * @return the scheduled events
 	 */
-	public Mono<List<ScheduledEvent>> scheduledEvents() {
+	public Mono<List<ScheduledEvent>> scheduledEvents(MatrixAccount account) {
 		return delayedEvents()
-			.flatMap((support) -> repeatable(this.http.call(HttpMethod.GET,
+			.flatMap((support) -> repeatable(this.http.call(account, HttpMethod.GET,
 					HomeserverHttp
 						.path((support.api() == Api.STABLE) ? STABLE_DELAYED_EVENTS : UNSTABLE_DELAYED_EVENTS),
 					null)))

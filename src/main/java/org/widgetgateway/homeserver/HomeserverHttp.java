@@ -80,19 +80,32 @@ class HomeserverHttp {
 	}
 
 	/**
-	 * Calls the homeserver.
+	 * Calls the homeserver as the gateway's own account.
 	 * @param method the HTTP method
 	 * @param path the path and query, from {@link #path(String, Object...)}
 	 * @param body the JSON body, or {@code null} for none
 	 * @return the homeserver's JSON object answer
 	 */
 	Mono<JsonNode> call(HttpMethod method, Path path, @Nullable JsonNode body) {
+		return call(MatrixAccount.GATEWAY, method, path, body);
+	}
+
+	/**
+	 * Calls the homeserver.
+	 * @param account the account the call acts as
+	 * @param method the HTTP method
+	 * @param path the path and query, from {@link #path(String, Object...)}
+	 * @param body the JSON body, or {@code null} for none
+	 * @return the homeserver's JSON object answer
+	 */
+	Mono<JsonNode> call(MatrixAccount account, HttpMethod method, Path path, @Nullable JsonNode body) {
+		String accessToken = account.isGateway() ? this.accessToken : account.accessToken();
 		return Mono.defer(() -> {
 			URI url = URI.create(this.baseUrl.get() + path.expanded());
 			WebClient.RequestBodySpec spec = this.webClient.method(method)
 				.uri(url)
 				.attribute(URI_TEMPLATE_ATTRIBUTE, path.template())
-				.headers((headers) -> headers.setBearerAuth(this.accessToken));
+				.headers((headers) -> headers.setBearerAuth(accessToken));
 			WebClient.RequestHeadersSpec<?> request = (body != null)
 					? spec.contentType(MediaType.APPLICATION_JSON).bodyValue(this.jsonMapper.writeValueAsString(body))
 					: spec;

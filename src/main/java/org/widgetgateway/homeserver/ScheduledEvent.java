@@ -4,8 +4,7 @@ import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A delayed event the homeserver has scheduled for the gateway's user, as its listing
- * shows it.
+ * A delayed event the homeserver has scheduled for an account, as its listing shows it.
  *
  * @param delayId the delay id
  * @param roomId the room

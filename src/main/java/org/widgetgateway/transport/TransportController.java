@@ -60,14 +60,16 @@ class TransportController {
 							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732853290",
 							 "action": "send_event",
 							 "data": {"type": "m.room.message", "content": {"msgtype": "m.text", "body": "Hello"}}}"""),
-					@ExampleObject(name = "update_delayed_event: restart", value = """
-							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732858284",
-							 "action": "org.matrix.msc4157.update_delayed_event",
-							 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "restart"}}"""),
-					@ExampleObject(name = "update_delayed_event: send the leave now", value = """
-							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732900000",
-							 "action": "org.matrix.msc4157.update_delayed_event",
-							 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "send"}}"""),
+					@ExampleObject(name = "update_delayed_event: restart",
+							value = """
+									{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732858284",
+									 "action": "org.matrix.msc4157.update_delayed_event",
+									 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g", "action": "restart"}}"""),
+					@ExampleObject(name = "update_delayed_event: send the leave now",
+							value = """
+									{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732900000",
+									 "action": "org.matrix.msc4157.update_delayed_event",
+									 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g", "action": "send"}}"""),
 					@ExampleObject(name = "request_capabilities",
 							value = """
 									{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732850000",
@@ -89,12 +91,12 @@ class TransportController {
 							 "action": "send_event",
 							 "data": {"type": "org.matrix.msc3401.call.member", "state_key": "_@demo:localhost_DEV_m.call",
 							          "content": {}, "delay": 8000},
-							 "response": {"room_id": "!demo:localhost", "delay_id": "syd_wlGAStYmBRRdjyCifqXF"}}"""),
+							 "response": {"room_id": "!demo:localhost", "delay_id": "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g"}}"""),
 					@ExampleObject(name = "homeserver refused",
 							value = """
 									{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732858284",
 									 "action": "org.matrix.msc4157.update_delayed_event",
-									 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF", "action": "restart"},
+									 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g", "action": "restart"},
 									 "response": {"error": {"message": "Error updating delayed event",
 									   "matrix_api_error": {"http_status": 404, "http_headers": {"content-type": "application/json"},
 									     "url": "https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",

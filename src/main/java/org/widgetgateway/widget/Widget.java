@@ -4,6 +4,7 @@ import java.security.Principal;
 import java.time.Duration;
 
 import org.widgetgateway.capability.Capabilities;
+import org.widgetgateway.homeserver.MatrixAccount;
 
 /**
  * A widget known to the gateway, as its bearer token identifies it. As the principal of a
@@ -13,8 +14,10 @@ import org.widgetgateway.capability.Capabilities;
  * @param roomId the widget's own room
  * @param maxDelay the longest delay the widget may give a delayed event
  * @param capabilities what the widget was granted
+ * @param account the Matrix account the widget acts as: its own, or the gateway's
  */
-public record Widget(String id, String roomId, Duration maxDelay, Capabilities capabilities) implements Principal {
+public record Widget(String id, String roomId, Duration maxDelay, Capabilities capabilities,
+		MatrixAccount account) implements Principal {
 
 	@Override
 	public String getName() {

@@ -9,6 +9,7 @@ import org.springframework.stereotype.Component;
 
 import org.widgetgateway.GatewayProperties;
 import org.widgetgateway.capability.Capabilities;
+import org.widgetgateway.homeserver.MatrixAccount;
 
 /**
  * The widgets configured under {@code gateway.widgets}, looked up by bearer token.
@@ -28,7 +29,9 @@ public class WidgetRegistry {
 	}
 
 	private static Widget toWidget(String id, GatewayProperties.Widget widget) {
-		return new Widget(id, widget.requiredRoomId(), widget.maxDelay(), Capabilities.of(widget.capabilities()));
+		String accessToken = widget.homeserverAccessToken();
+		return new Widget(id, widget.requiredRoomId(), widget.maxDelay(), Capabilities.of(widget.capabilities()),
+				(accessToken != null) ? MatrixAccount.withAccessToken(accessToken) : MatrixAccount.GATEWAY);
 	}
 
 	/**

@@ -21,6 +21,7 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
+import org.widgetgateway.DelayIdsForTests;
 import org.widgetgateway.GatewayWebTest;
 import org.widgetgateway.HomeserverStubs;
 
@@ -90,7 +91,7 @@ class HomeserverFieldTests {
 
 	private MvcTestResult update(String delayId, String action) {
 		return widgetPosts("/v1/update_delayed_event",
-				"{\"delay_id\": \"" + delayId + "\", \"action\": \"" + action + "\"}");
+				"{\"delay_id\": \"" + DelayIdsForTests.of("call", delayId) + "\", \"action\": \"" + action + "\"}");
 	}
 
 	private String scheduled(String delayId) {
@@ -125,7 +126,10 @@ class HomeserverFieldTests {
 		this.homeserver.stubFor(
 				inScenario(put(anyUrl()), "waited", "waited").willReturn(okJson("{\"delay_id\": \"syd_after_429\"}")));
 
-		assertThat(scheduleLeave()).hasStatusOk().bodyJson().extractingPath("$.delay_id").isEqualTo("syd_after_429");
+		assertThat(scheduleLeave()).hasStatusOk()
+			.bodyJson()
+			.extractingPath("$.delay_id")
+			.isEqualTo(DelayIdsForTests.of("call", "syd_after_429"));
 		this.homeserver.verify(2, putRequestedFor(anyUrl()));
 	}
 
@@ -155,7 +159,8 @@ class HomeserverFieldTests {
 			.header(HttpHeaders.AUTHORIZATION, "Bearer call-token")
 			.header("X-Request-Id", "lost-cancel-1")
 			.contentType(MediaType.APPLICATION_JSON)
-			.content("{\"delay_id\": \"" + delayId + "\", \"action\": \"cancel\"}")).hasStatusOk()
+			.content("{\"delay_id\": \"" + DelayIdsForTests.of("call", delayId) + "\", \"action\": \"cancel\"}"))
+			.hasStatusOk()
 			.bodyJson()
 			.isStrictlyEqualTo("{}");
 		this.homeserver.verify(2, postRequestedFor(urlEqualTo(LISTING + "/" + delayId + "/cancel")));
@@ -184,7 +189,8 @@ class HomeserverFieldTests {
 
 		assertThat(scheduleLeave()).hasStatusOk()
 			.bodyJson()
-			.isStrictlyEqualTo("{\"room_id\": \"!call:example.org\", \"delay_id\": \"syd_was_scheduled\"}");
+			.isStrictlyEqualTo("{\"room_id\": \"!call:example.org\", \"delay_id\": \""
+					+ DelayIdsForTests.of("call", "syd_was_scheduled") + "\"}");
 		this.homeserver.verify(1, putRequestedFor(anyUrl()));
 		this.homeserver.verify(1, getRequestedFor(urlEqualTo(LISTING)));
 	}
@@ -222,7 +228,7 @@ class HomeserverFieldTests {
 		assertThat(scheduleLeave("field-retry-after-504")).hasStatusOk()
 			.bodyJson()
 			.extractingPath("$.delay_id")
-			.isEqualTo("syd_showed_up_late");
+			.isEqualTo(DelayIdsForTests.of("call", "syd_showed_up_late"));
 		this.homeserver.verify(1, putRequestedFor(anyUrl()));
 	}
 
@@ -239,7 +245,7 @@ class HomeserverFieldTests {
 		requests.forEach((request) -> assertThat(request.join()).hasStatusOk()
 			.bodyJson()
 			.extractingPath("$.delay_id")
-			.isEqualTo("syd_once"));
+			.isEqualTo(DelayIdsForTests.of("call", "syd_once")));
 		this.homeserver.verify(1, putRequestedFor(anyUrl()));
 	}
 
@@ -324,7 +330,10 @@ class HomeserverFieldTests {
 				.withHeader(HttpHeaders.CONTENT_TYPE, "application/json")
 				.withBody("{\"errcode\": \"M_UNKNOWN\", \"error\": \"The delayed event was cancelled\"}")));
 
-		assertThat(scheduleLeave()).hasStatusOk().bodyJson().extractingPath("$.delay_id").isEqualTo("stable_1");
+		assertThat(scheduleLeave()).hasStatusOk()
+			.bodyJson()
+			.extractingPath("$.delay_id")
+			.isEqualTo(DelayIdsForTests.of("call", "stable_1"));
 		assertThat(update("stable_1", "restart")).hasStatusOk();
 		assertThat(update("stable_1", "send")).hasStatus(HttpStatus.NOT_FOUND).bodyJson().satisfies((json) -> {
 			assertThat(json).extractingPath("$.errcode").isEqualTo("M_NOT_FOUND");
@@ -347,7 +356,10 @@ class HomeserverFieldTests {
 			.bodyJson()
 			.isStrictlyEqualTo("{\"capabilities\": [\"org.matrix.msc4157.send.delayed_event\"]}");
 
-		assertThat(scheduleLeave()).hasStatusOk().bodyJson().extractingPath("$.delay_id").isEqualTo("syd_back");
+		assertThat(scheduleLeave()).hasStatusOk()
+			.bodyJson()
+			.extractingPath("$.delay_id")
+			.isEqualTo(DelayIdsForTests.of("call", "syd_back"));
 	}
 
 }

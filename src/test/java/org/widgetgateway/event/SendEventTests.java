@@ -16,6 +16,7 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
+import org.widgetgateway.DelayIdsForTests;
 import org.widgetgateway.GatewayWebTest;
 import org.widgetgateway.HomeserverStubs;
 
@@ -76,12 +77,28 @@ class SendEventTests {
 				{"type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEV_m.call",
 				 "content": {}, "delay": 8000}""")).hasStatusOk()
 			.bodyJson()
-			.isStrictlyEqualTo("{\"room_id\": \"!call:example.org\", \"delay_id\": \"syd_wlGAStYmBRRdjyCifqXF\"}");
+			.isStrictlyEqualTo("{\"room_id\": \"!call:example.org\", \"delay_id\": \""
+					+ DelayIdsForTests.of("call", "syd_wlGAStYmBRRdjyCifqXF") + "\"}");
 		this.homeserver.verify(1,
 				putRequestedFor(urlEqualTo(MEMBER_STATE + "?org.matrix.msc4140.delay=8000"))
 					.withHeader(HttpHeaders.AUTHORIZATION, equalTo("Bearer hs-access-token"))
 					.withHeader(HttpHeaders.CONTENT_TYPE, equalTo("application/json"))
 					.withRequestBody(equalToJson("{}")));
+	}
+
+	@Test
+	void widgetWithAnAccountOfItsOwnSchedulesAsThatAccount() {
+		this.homeserver.stubFor(put(urlEqualTo(MEMBER_STATE + "?org.matrix.msc4140.delay=8000"))
+			.willReturn(okJson("{\"delay_id\": \"syd_own\"}")));
+
+		assertThat(send("own-token", """
+				{"type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEV_m.call",
+				 "content": {}, "delay": 8000}""")).hasStatusOk()
+			.bodyJson()
+			.extractingPath("$.delay_id")
+			.isEqualTo(DelayIdsForTests.of("own", "syd_own"));
+		this.homeserver.verify(1, putRequestedFor(urlEqualTo(MEMBER_STATE + "?org.matrix.msc4140.delay=8000"))
+			.withHeader(HttpHeaders.AUTHORIZATION, equalTo("Bearer own-account-token")));
 	}
 
 	@Test
@@ -126,7 +143,8 @@ class SendEventTests {
 				{"type": "m.room.message", "content": {"msgtype": "m.text", "body": "later"}, "delay": 1500}"""))
 			.hasStatusOk()
 			.bodyJson()
-			.isStrictlyEqualTo("{\"room_id\": \"!call:example.org\", \"delay_id\": \"syd_later\"}");
+			.isStrictlyEqualTo("{\"room_id\": \"!call:example.org\", \"delay_id\": \""
+					+ DelayIdsForTests.of("call", "syd_later") + "\"}");
 	}
 
 	@ParameterizedTest
@@ -172,7 +190,7 @@ class SendEventTests {
 			assertThat(send("call-token", "leave-1", leave)).hasStatusOk()
 				.bodyJson()
 				.extractingPath("$.delay_id")
-				.isEqualTo("syd_once");
+				.isEqualTo(DelayIdsForTests.of("call", "syd_once"));
 		}
 		this.homeserver.verify(1, putRequestedFor(anyUrl()));
 	}
@@ -231,7 +249,7 @@ class SendEventTests {
 		assertThat(send("call-token", "after-failure", leave)).hasStatusOk()
 			.bodyJson()
 			.extractingPath("$.delay_id")
-			.isEqualTo("syd_second");
+			.isEqualTo(DelayIdsForTests.of("call", "syd_second"));
 	}
 
 	@ParameterizedTest(name = "{0}")

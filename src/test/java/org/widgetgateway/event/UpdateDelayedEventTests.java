@@ -1,7 +1,10 @@
 package org.widgetgateway.event;
 
+import java.nio.charset.StandardCharsets;
+
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import com.jayway.jsonpath.JsonPath;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -14,6 +17,7 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
+import org.widgetgateway.DelayIdsForTests;
 import org.widgetgateway.GatewayWebTest;
 import org.widgetgateway.HomeserverStubs;
 
@@ -48,16 +52,22 @@ class UpdateDelayedEventTests {
 	@InjectWireMock("homeserver")
 	private WireMockServer homeserver;
 
-	/** Schedules a delayed leave for the widget and forgets the homeserver's requests. */
-	private void scheduled(String token, String delayId) {
-		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"delay_id\": \"" + delayId + "\"}")));
-		assertThat(this.mvc.post()
+	/**
+	 * Schedules a delayed leave for the widget and forgets the homeserver's requests.
+	 * @return the delay id the widget was given
+	 */
+	private String scheduled(String token, String homeserverDelayId) {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"delay_id\": \"" + homeserverDelayId + "\"}")));
+		MvcTestResult sent = this.mvc.post()
 			.uri("/v1/send_event")
 			.header(HttpHeaders.AUTHORIZATION, "Bearer " + token)
 			.contentType(MediaType.APPLICATION_JSON)
-			.content("{\"type\": \"org.matrix.msc3401.call.member\", \"state_key\": \"\", \"delay\": 8000}"))
-			.hasStatusOk();
+			.content("{\"type\": \"org.matrix.msc3401.call.member\", \"state_key\": \"\", \"delay\": 8000}")
+			.exchange();
+		assertThat(sent).hasStatusOk();
 		this.homeserver.resetAll();
+		return JsonPath.read(new String(sent.getResponse().getContentAsByteArray(), StandardCharsets.UTF_8),
+				"$.delay_id");
 	}
 
 	private MvcTestResult update(String token, String body) {
@@ -79,10 +89,11 @@ class UpdateDelayedEventTests {
 	@ParameterizedTest
 	@CsvSource({ "cancel, cancel", "restart, restart", "send, send", "refresh, restart" })
 	void updateUsesThePathForm(String action, String sent) {
-		scheduled("call-token", "syd_path");
+		String delayId = scheduled("call-token", "syd_path");
 		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_path/" + sent)).willReturn(okJson("{}")));
 
-		assertThat(update("call-token", "{\"delay_id\": \"syd_path\", \"action\": \"" + action + "\"}")).hasStatusOk()
+		assertThat(update("call-token", "{\"delay_id\": \"" + delayId + "\", \"action\": \"" + action + "\"}"))
+			.hasStatusOk()
 			.bodyJson()
 			.isStrictlyEqualTo("{}");
 		this.homeserver.verify(1,
@@ -93,38 +104,36 @@ class UpdateDelayedEventTests {
 
 	@Test
 	void resourceStyleEndpointDoesTheSame() {
-		scheduled("call-token", "syd_resource");
+		String delayId = scheduled("call-token", "syd_resource");
 		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_resource/restart")).willReturn(okJson("{}")));
 
-		assertThat(updateByPath("call-token", "syd_resource", "restart")).hasStatusOk()
-			.bodyJson()
-			.isStrictlyEqualTo("{}");
+		assertThat(updateByPath("call-token", delayId, "restart")).hasStatusOk().bodyJson().isStrictlyEqualTo("{}");
 		this.homeserver.verify(1, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_resource/restart")));
 	}
 
 	@Test
 	void olderHomeserverGetsTheBodyFormAfterUnrecognized() {
-		scheduled("call-token", "syd_old");
+		String delayId = scheduled("call-token", "syd_old");
 		this.homeserver
 			.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_old/cancel")).willReturn(aResponse().withStatus(404)
 				.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
 				.withBody("{\"errcode\": \"M_UNRECOGNIZED\", \"error\": \"Unrecognized request\"}")));
 		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_old")).willReturn(okJson("{}")));
 
-		assertThat(update("call-token", "{\"delay_id\": \"syd_old\", \"action\": \"cancel\"}")).hasStatusOk();
+		assertThat(update("call-token", "{\"delay_id\": \"" + delayId + "\", \"action\": \"cancel\"}")).hasStatusOk();
 		this.homeserver.verify(1, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_old"))
 			.withRequestBody(equalToJson("{\"action\": \"cancel\"}")));
 	}
 
 	@Test
 	void unknownOrFinishedDelayIdIsA404WithMatrixApiError() {
-		scheduled("call-token", "syd_gone");
+		String delayId = scheduled("call-token", "syd_gone");
 		this.homeserver
 			.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_gone/restart")).willReturn(aResponse().withStatus(404)
 				.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
 				.withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Delayed event not found\"}")));
 
-		assertThat(update("call-token", "{\"delay_id\": \"syd_gone\", \"action\": \"restart\"}"))
+		assertThat(update("call-token", "{\"delay_id\": \"" + delayId + "\", \"action\": \"restart\"}"))
 			.hasStatus(HttpStatus.NOT_FOUND)
 			.bodyJson()
 			.satisfies((json) -> {
@@ -140,7 +149,7 @@ class UpdateDelayedEventTests {
 
 	@Test
 	void repeatedCancelReachesTheHomeserverAndGetsItsNotFound() {
-		scheduled("call-token", "syd_done");
+		String delayId = scheduled("call-token", "syd_done");
 		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_done/cancel")).inScenario("cancel")
 			.whenScenarioStateIs(Scenario.STARTED)
 			.willReturn(okJson("{}"))
@@ -151,8 +160,8 @@ class UpdateDelayedEventTests {
 				.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
 				.withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Delayed event not found\"}")));
 
-		assertThat(update("call-token", "{\"delay_id\": \"syd_done\", \"action\": \"cancel\"}")).hasStatusOk();
-		assertThat(update("call-token", "{\"delay_id\": \"syd_done\", \"action\": \"cancel\"}"))
+		assertThat(update("call-token", "{\"delay_id\": \"" + delayId + "\", \"action\": \"cancel\"}")).hasStatusOk();
+		assertThat(update("call-token", "{\"delay_id\": \"" + delayId + "\", \"action\": \"cancel\"}"))
 			.hasStatus(HttpStatus.NOT_FOUND)
 			.bodyJson()
 			.extractingPath("$.matrix_api_error.response.errcode")
@@ -162,29 +171,29 @@ class UpdateDelayedEventTests {
 
 	@Test
 	void widgetCannotTouchAnotherWidgetsDelayedEvent() {
-		scheduled("call-token", "syd_alices_leave");
+		String delayId = scheduled("call-token", "syd_alices_leave");
 		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
 
-		assertThat(update("other-token", "{\"delay_id\": \"syd_alices_leave\", \"action\": \"cancel\"}"))
+		assertThat(update("other-token", "{\"delay_id\": \"" + delayId + "\", \"action\": \"cancel\"}"))
 			.hasStatus(HttpStatus.NOT_FOUND)
 			.bodyJson()
 			.satisfies((json) -> {
 				assertThat(json).extractingPath("$.errcode").isEqualTo("M_NOT_FOUND");
 				assertThat(json).doesNotHavePath("$.matrix_api_error");
 			});
-		assertThat(updateByPath("other-token", "syd_alices_leave", "send")).hasStatus(HttpStatus.NOT_FOUND);
+		assertThat(updateByPath("other-token", delayId, "send")).hasStatus(HttpStatus.NOT_FOUND);
 		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
 	@Test
 	void restartRateLimitedLongerThanTheRetryBudgetIsPassedThrough() {
-		scheduled("call-token", "syd_busy");
+		String delayId = scheduled("call-token", "syd_busy");
 		this.homeserver.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429)
 			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
 			.withBody(
 					"{\"errcode\": \"M_LIMIT_EXCEEDED\", \"error\": \"Too Many Requests\", \"retry_after_ms\": 60000}")));
 
-		assertThat(update("call-token", "{\"delay_id\": \"syd_busy\", \"action\": \"restart\"}"))
+		assertThat(update("call-token", "{\"delay_id\": \"" + delayId + "\", \"action\": \"restart\"}"))
 			.hasStatus(HttpStatus.TOO_MANY_REQUESTS)
 			.hasHeader(HttpHeaders.RETRY_AFTER, "60");
 		this.homeserver.verify(1, postRequestedFor(anyUrl()));
@@ -226,70 +235,64 @@ class UpdateDelayedEventTests {
 	}
 
 	@Test
-	void idTheGatewayDoesNotKnowIsLookedUpInTheListingAndNotFound() {
-		this.homeserver.stubFor(get(urlEqualTo(LISTING)).willReturn(okJson("{\"delayed_events\": []}")));
+	void delayIdTheGatewayDidNotGiveThisWidgetIsNotFoundWithoutAnyHomeserverCall() {
+		String callsId = DelayIdsForTests.of("call", "syd_alices_leave");
+		String mac = callsId.substring(callsId.lastIndexOf('.') + 1);
+		String tampered = "syd_alices_lea" + "f." + mac;
+		String flipped = "syd_alices_leave." + ((mac.charAt(0) == 'A') ? 'B' : 'A') + mac.substring(1);
 		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
 
-		assertThat(update("call-token", "{\"delay_id\": \"syd_never\", \"action\": \"send\"}"))
-			.hasStatus(HttpStatus.NOT_FOUND)
-			.bodyJson()
-			.extractingPath("$.detail")
-			.isEqualTo("Delayed event not found: this widget has no scheduled delayed event syd_never");
-		this.homeserver.verify(1, getRequestedFor(urlEqualTo(LISTING)).withHeader(HttpHeaders.AUTHORIZATION,
-				equalTo("Bearer hs-access-token")));
-		this.homeserver.verify(0, postRequestedFor(anyUrl()));
+		for (String forged : new String[] { "syd_alices_leave", "syd_alices_leave.", ".syd_alices_leave",
+				"syd_alices_leave.not*base64", tampered, flipped, DelayIdsForTests.of("other", "syd_alices_leave") }) {
+			assertThat(update("call-token", "{\"delay_id\": \"" + forged + "\", \"action\": \"send\"}"))
+				.hasStatus(HttpStatus.NOT_FOUND)
+				.bodyJson()
+				.satisfies((json) -> {
+					assertThat(json).extractingPath("$.errcode").isEqualTo("M_NOT_FOUND");
+					assertThat(json).extractingPath("$.detail")
+						.isEqualTo("Delayed event not found: this widget has no scheduled delayed event " + forged);
+					assertThat(json).doesNotHavePath("$.matrix_api_error");
+				});
+		}
+		assertThat(this.homeserver.getAllServeEvents()).isEmpty();
 	}
 
 	@Test
-	void afterAGatewayRestartTheWidgetCanStillRestartItsLeave() {
-		this.homeserver.stubFor(get(urlEqualTo(LISTING)).willReturn(okJson("""
-				{"delayed_events": [
-				  {"delay_id": "syd_before_restart", "room_id": "!call:example.org",
-				   "type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEV_m.call",
-				   "delay": 8000, "running_since": 1721732853284, "content": {}}]}""")));
+	void delayIdGivenBeforeAGatewayRestartOrByAnotherReplicaStillWorksWithoutALookUp() {
 		this.homeserver
 			.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_before_restart/restart")).willReturn(okJson("{}")));
+		String delayId = DelayIdsForTests.of("call", "syd_before_restart");
 
-		assertThat(update("call-token", "{\"delay_id\": \"syd_before_restart\", \"action\": \"restart\"}"))
-			.hasStatusOk();
-		assertThat(update("call-token", "{\"delay_id\": \"syd_before_restart\", \"action\": \"restart\"}"))
-			.hasStatusOk();
-		this.homeserver.verify(1, getRequestedFor(urlEqualTo(LISTING)));
+		assertThat(update("call-token", "{\"delay_id\": \"" + delayId + "\", \"action\": \"restart\"}")).hasStatusOk();
+		assertThat(updateByPath("call-token", delayId, "restart")).hasStatusOk();
 		this.homeserver.verify(2, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_before_restart/restart")));
+		this.homeserver.verify(0, getRequestedFor(urlEqualTo(LISTING)));
 	}
 
 	@Test
-	void listedEventOutsideTheWidgetsGrantIsNotFound() {
-		this.homeserver.stubFor(get(urlEqualTo(LISTING)).willReturn(okJson("""
-				{"delayed_events": [
-				  {"delay_id": "syd_in_call_room", "room_id": "!call:example.org",
-				   "type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEV_m.call",
-				   "delay": 8000, "running_since": 1721732853284, "content": {}},
-				  {"delay_id": "syd_topic", "room_id": "!other:example.org",
-				   "type": "m.room.topic", "state_key": "", "delay": 8000, "running_since": 1721732853284,
-				   "content": {"topic": "later"}}]}""")));
+	void widgetWithAnAccountOfItsOwnActsAsThatAccount() {
+		String delayId = scheduled("own-token", "syd_own");
 		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
 
-		assertThat(update("other-token", "{\"delay_id\": \"syd_in_call_room\", \"action\": \"cancel\"}"))
-			.hasStatus(HttpStatus.NOT_FOUND);
-		assertThat(update("other-token", "{\"delay_id\": \"syd_topic\", \"action\": \"cancel\"}"))
-			.hasStatus(HttpStatus.NOT_FOUND);
-		this.homeserver.verify(0, postRequestedFor(anyUrl()));
+		assertThat(updateByPath("own-token", delayId, "restart")).hasStatusOk();
+		assertThat(updateByPath("call-token", delayId, "restart")).hasStatus(HttpStatus.NOT_FOUND);
+		this.homeserver.verify(1, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_own/restart"))
+			.withHeader(HttpHeaders.AUTHORIZATION, equalTo("Bearer own-account-token")));
+		this.homeserver.verify(1, postRequestedFor(anyUrl()));
 	}
 
 	@Test
-	void failingListingIsABadGateway() {
-		this.homeserver.stubFor(get(urlEqualTo(LISTING)).willReturn(aResponse().withStatus(500)
+	void ownAccountsRejectedTokenIsABadGatewayThatNamesTheWidgetsKey() {
+		String delayId = scheduled("own-token", "syd_own");
+		this.homeserver.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(401)
 			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
-			.withBody("{\"errcode\": \"M_UNKNOWN\", \"error\": \"Internal server error\"}")));
+			.withBody("{\"errcode\": \"M_UNKNOWN_TOKEN\", \"error\": \"Invalid access token passed.\"}")));
 
-		assertThat(update("call-token", "{\"delay_id\": \"syd_unknown\", \"action\": \"restart\"}"))
-			.hasStatus(HttpStatus.BAD_GATEWAY)
+		assertThat(updateByPath("own-token", delayId, "cancel")).hasStatus(HttpStatus.BAD_GATEWAY)
 			.bodyJson()
 			.extractingPath("$.detail")
-			.asString()
-			.startsWith("Error updating delayed event: The homeserver answered 500");
-		this.homeserver.verify(0, postRequestedFor(anyUrl()));
+			.isEqualTo("Error updating delayed event: the homeserver rejected the access token of this widget's "
+					+ "own account (gateway.widgets.<id>.homeserver-access-token)");
 	}
 
 	@Test

@@ -93,7 +93,8 @@ class HomeserverClientTests {
 	}
 
 	private HomeserverException failure(OutgoingEvent event) {
-		return catchThrowableOfType(HomeserverException.class, () -> this.client.send(event).block());
+		return catchThrowableOfType(HomeserverException.class,
+				() -> this.client.send(MatrixAccount.GATEWAY, event).block());
 	}
 
 	@Test
@@ -132,10 +133,10 @@ class HomeserverClientTests {
 
 		stubFor(put(anyUrl()).willReturn(okJson("{\"event_id\": \"$back\"}")));
 		await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
-			this.client.send(message()).onErrorComplete().block();
+			this.client.send(MatrixAccount.GATEWAY, message()).onErrorComplete().block();
 			assertThat(this.circuitBreaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
 		});
-		assertThat(this.client.send(message()).block()).isEqualTo(new SentEvent("$back", null));
+		assertThat(this.client.send(MatrixAccount.GATEWAY, message()).block()).isEqualTo(new SentEvent("$back", null));
 	}
 
 	@Test
@@ -154,8 +155,8 @@ class HomeserverClientTests {
 		stubFor(put(anyUrl()).willReturn(okJson("{\"delay_id\": \"syd_t\"}")));
 		stubFor(post(anyUrl()).willReturn(okJson("{}")));
 
-		this.client.send(leave()).block();
-		this.client.updateDelayedEvent("syd_t", DelayedEventAction.RESTART).block();
+		this.client.send(MatrixAccount.GATEWAY, leave()).block();
+		this.client.updateDelayedEvent(MatrixAccount.GATEWAY, "syd_t", DelayedEventAction.RESTART).block();
 
 		assertThat(this.uriTemplates).containsExactly(
 				"/_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}?org.matrix.msc4140.delay={delay}",

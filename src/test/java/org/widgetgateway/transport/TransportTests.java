@@ -16,6 +16,7 @@ import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
 
+import org.widgetgateway.DelayIdsForTests;
 import org.widgetgateway.GatewayWebTest;
 import org.widgetgateway.HomeserverStubs;
 
@@ -72,7 +73,8 @@ class TransportTests {
 		return """
 				{"api": "fromWidget", "widgetId": "call", "requestId": "%s",
 				 "action": "org.matrix.msc4157.update_delayed_event",
-				 "data": {"delay_id": "%s", "action": "%s"}}""".formatted(requestId, delayId, action);
+				 "data": {"delay_id": "%s", "action": "%s"}}""".formatted(requestId,
+				delayId.isEmpty() ? "" : DelayIdsForTests.of("call", delayId), action);
 	}
 
 	private void scheduled(String delayId) {
@@ -124,7 +126,8 @@ class TransportTests {
 			assertThat(json).extractingPath("$.requestId").isEqualTo("widgetapi-3");
 			assertThat(json).extractingPath("$.data.delay").isEqualTo(8000);
 			assertThat(json).extractingPath("$.response")
-				.isEqualTo(Map.of("room_id", "!call:example.org", "delay_id", "syd_leave"));
+				.isEqualTo(
+						Map.of("room_id", "!call:example.org", "delay_id", DelayIdsForTests.of("call", "syd_leave")));
 		});
 	}
 
@@ -136,7 +139,7 @@ class TransportTests {
 			assertThat(envelope("call-token", delayedLeave("widgetapi-retried"))).hasStatusOk()
 				.bodyJson()
 				.extractingPath("$.response.delay_id")
-				.isEqualTo("syd_once");
+				.isEqualTo(DelayIdsForTests.of("call", "syd_once"));
 		}
 		this.homeserver.verify(1, putRequestedFor(anyUrl()));
 	}
@@ -161,9 +164,12 @@ class TransportTests {
 		scheduled("syd_alias");
 		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
 
-		assertThat(envelope("call-token", """
-				{"api": "fromWidget", "widgetId": "call", "requestId": "widgetapi-%s", "action": "%s",
-				 "data": {"delay_id": "syd_alias", "action": "restart"}}""".formatted(action, action))).hasStatusOk()
+		assertThat(envelope("call-token",
+				"""
+						{"api": "fromWidget", "widgetId": "call", "requestId": "widgetapi-%s", "action": "%s",
+						 "data": {"delay_id": "%s", "action": "restart"}}""".formatted(action, action,
+						DelayIdsForTests.of("call", "syd_alias"))))
+			.hasStatusOk()
 			.bodyJson()
 			.extractingPath("$.response")
 			.isEqualTo(Map.of());
