@@ -34,6 +34,7 @@ import org.widgetgateway.capability.RoomIds;
  * @param metrics who may read the gateway's metrics
  * @param rateLimit how many requests a widget may make, unless its own {@code rate-limit}
  * says otherwise
+ * @param cors which web pages may call the gateway from a browser
  * @param delayIdKey the secret under which the delay ids given to widgets are signed, so
  * that a widget can update only the delayed events it scheduled; replicas behind one load
  * balancer share it; unset, it is derived from {@code gateway.homeserver.access-token},
@@ -42,7 +43,8 @@ import org.widgetgateway.capability.RoomIds;
 @ConfigurationProperties("gateway")
 @Validated
 public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<String, Widget> widgets,
-		@Valid @DefaultValue Metrics metrics, @Valid @DefaultValue RateLimit rateLimit, @Nullable String delayIdKey) {
+		@Valid @DefaultValue Metrics metrics, @Valid @DefaultValue RateLimit rateLimit, @Valid @DefaultValue Cors cors,
+		@Nullable String delayIdKey) {
 
 	/** The embedded simulator's access token when none is configured. */
 	public static final String SIMULATOR_ACCESS_TOKEN = "simulator-access-token";
@@ -65,7 +67,7 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	@Override
 	public String toString() {
 		return "GatewayProperties[homeserver=" + this.homeserver + ", widgets=" + this.widgets + ", metrics="
-				+ this.metrics + ", rateLimit=" + this.rateLimit + ", delayIdKey="
+				+ this.metrics + ", rateLimit=" + this.rateLimit + ", cors=" + this.cors + ", delayIdKey="
 				+ ((this.delayIdKey != null) ? "(set)" : "(derived)") + "]";
 	}
 
@@ -220,6 +222,26 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	 * which operators keep off the network widgets reach
 	 */
 	public record Metrics(@DefaultValue("false") boolean open) {
+
+	}
+
+	/**
+	 * Which web pages may call the gateway from a browser (CORS).
+	 *
+	 * @param allowedOrigins the origins, such as {@code https://app.example.org}, whose
+	 * pages may; none by default, {@code *} for any
+	 */
+	public record Cors(@DefaultValue List<String> allowedOrigins) {
+
+		public Cors {
+			allowedOrigins = allowedOrigins.stream().filter(StringUtils::hasText).map(String::strip).toList();
+			for (String origin : allowedOrigins) {
+				if (!"*".equals(origin) && !origin.matches("https?://[^/?#\\s]+")) {
+					throw new IllegalArgumentException("gateway.cors.allowed-origins must list origins such as "
+							+ "https://app.example.org (scheme, host and port only), or *, but has '" + origin + "'");
+				}
+			}
+		}
 
 	}
 

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.Fault;
@@ -20,6 +22,10 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.logging.LogLevel;
+import org.springframework.boot.logging.LoggingSystem;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.test.context.ActiveProfiles;
@@ -46,7 +52,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ActiveProfiles("test")
 @EnableWireMock(@ConfigureWireMock(name = "homeserver", baseUrlProperties = "gateway.homeserver.base-url",
 		filesUnderClasspath = "wiremock/homeserver"))
-@ExtendWith(HomeserverStubs.class)
+@ExtendWith({ HomeserverStubs.class, OutputCaptureExtension.class })
 class GatewayIntegrationTests {
 
 	/** Run with {@code -Dopenapi.update=true} to rewrite the committed document. */
@@ -171,6 +177,56 @@ class GatewayIntegrationTests {
 				urlPathEqualTo("/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_survives/restart")));
 		this.homeserver.verify(0,
 				getRequestedFor(urlPathEqualTo("/_matrix/client/unstable/org.matrix.msc4140/delayed_events")));
+	}
+
+	@Test
+	void noTokenAppearsInAnyLogLineEvenAtDebug(CapturedOutput output) {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"delay_id\": \"syd_logged\"}")));
+		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+		LoggingSystem logging = LoggingSystem.get(getClass().getClassLoader());
+		logging.setLogLevel(LoggingSystem.ROOT_LOGGER_NAME, LogLevel.DEBUG);
+		int from = output.length();
+		try {
+			for (String token : new String[] { "call-token", "own-token" }) {
+				String delayId = this.http.post("/v1/send_event", token, """
+						{"type": "org.matrix.msc3401.call.member", "state_key": "_@alice:example.org_DEV_m.call",
+						 "content": {}, "delay": 8000}""").json().path("delay_id").stringValue();
+				assertThat(this.http.post("/v1/delayed_events/" + delayId + "/restart", token, "").status())
+					.isEqualTo(200);
+				assertThat(this.http
+					.post("/v1/transport", token,
+							"""
+									{"api": "fromWidget", "widgetId": "%s", "requestId": "r1",
+									 "action": "org.matrix.msc4157.update_delayed_event",
+									 "data": {"delay_id": "%s", "action": "cancel"}}"""
+								.formatted(token.replace("-token", ""), delayId))
+					.status()).isEqualTo(200);
+			}
+			assertThat(this.http.get("/v1/widget", "wrong-token").status()).isEqualTo(401);
+			this.homeserver.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(401)
+				.withHeader("Content-Type", "application/json")
+				.withBody("{\"errcode\": \"M_UNKNOWN_TOKEN\", \"error\": \"Invalid access token passed.\"}")));
+			assertThat(this.http
+				.post("/v1/delayed_events/" + DelayIdsForTests.of("call", "syd_logged") + "/send", "call-token", "")
+				.status()).isEqualTo(502);
+		}
+		finally {
+			logging.setLogLevel(LoggingSystem.ROOT_LOGGER_NAME, LogLevel.INFO);
+		}
+		String logged = gatewayLogEntries(output.toString().substring(from));
+		assertThat(logged).contains("DEBUG", "/v1/send_event", "syd_logged");
+		assertThat(logged).doesNotContain("call-token", "own-token", "hs-access-token", "own-account-token",
+				"wrong-token");
+	}
+
+	/**
+	 * The log entries of the gateway, without those of the WireMock homeserver, which
+	 * prints each request it receives, headers and all, as a homeserver's own log would.
+	 */
+	private static String gatewayLogEntries(String output) {
+		return Arrays.stream(output.split("\\R(?=\\d{4}-\\d{2}-\\d{2}T)"))
+			.filter((entry) -> !entry.contains(" WireMock."))
+			.collect(Collectors.joining("\n"));
 	}
 
 	@Test

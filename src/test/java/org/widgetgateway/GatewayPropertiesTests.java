@@ -93,6 +93,17 @@ class GatewayPropertiesTests {
 	}
 
 	@Test
+	void corsOriginsMustBeOrigins() {
+		this.runner.withPropertyValues("gateway.cors.allowed-origins=https://app.example.org/widgets")
+			.run((context) -> assertFailure(context,
+					"gateway.cors.allowed-origins must list origins such as https://app.example.org (scheme, host "
+							+ "and port only), or *, but has 'https://app.example.org/widgets'"));
+		this.runner.withPropertyValues("gateway.cors.allowed-origins=https://app.example.org:8443,*")
+			.run((context) -> assertThat(context.getBean(GatewayProperties.class).cors().allowedOrigins())
+				.containsExactly("https://app.example.org:8443", "*"));
+	}
+
+	@Test
 	void negativeRetryBudgetFailsStartup() {
 		this.runner.withPropertyValues("gateway.homeserver.retry-budget=-1s")
 			.run((context) -> assertFailure(context, "gateway.homeserver.retry-budget must not be negative"));

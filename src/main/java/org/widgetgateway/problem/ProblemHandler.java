@@ -9,6 +9,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.exc.StreamReadException;
 
 import org.springframework.http.HttpHeaders;
@@ -129,6 +130,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		JacksonException jackson = findCause(ex, JacksonException.class);
 		if (jackson == null) {
 			return Problems.of(HttpStatus.BAD_REQUEST, "M_NOT_JSON", "The request body must be a JSON object");
+		}
+		if (jackson instanceof StreamConstraintsException) {
+			return Problems.of(HttpStatus.BAD_REQUEST, "M_BAD_JSON", JsonReadLimits.EXCEEDED);
 		}
 		if (jackson instanceof StreamReadException) {
 			return Problems.of(HttpStatus.BAD_REQUEST, "M_NOT_JSON", "The request body is not valid JSON (line "

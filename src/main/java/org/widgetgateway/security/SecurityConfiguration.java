@@ -1,5 +1,7 @@
 package org.widgetgateway.security;
 
+import tools.jackson.databind.json.JsonMapper;
+
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -11,6 +13,7 @@ import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
+import org.springframework.web.filter.CorsFilter;
 
 import org.widgetgateway.GatewayProperties;
 import org.widgetgateway.widget.WidgetRegistry;
@@ -20,7 +23,9 @@ import org.widgetgateway.widget.WidgetRegistry;
  * and health are open, and the Prometheus scrape on the management port (or where the
  * operator opened it); no other actuator endpoint is served. Any other path reaches the
  * web layer, which answers a path it does not know with a 404 problem. Stateless: no
- * sessions, no CSRF tokens, since no browser session carries the credentials.
+ * sessions, no CSRF tokens, since no browser session carries the credentials. Browsers
+ * may call from the origins in {@code gateway.cors.allowed-origins} only
+ * ({@link CrossOriginPolicy}).
  */
 @Configuration(proxyBeanMethods = false)
 class SecurityConfiguration {
@@ -37,7 +42,8 @@ class SecurityConfiguration {
 
 	@Bean
 	SecurityFilterChain securityFilterChain(HttpSecurity http, WidgetRegistry widgets,
-			WidgetAuthenticationEntryPoint entryPoint, GatewayProperties properties, Environment environment) {
+			WidgetAuthenticationEntryPoint entryPoint, GatewayProperties properties, Environment environment,
+			JsonMapper jsonMapper) {
 		http.authorizeHttpRequests((requests) -> requests
 			.requestMatchers("/actuator/health", "/actuator/health/**", "/v3/api-docs", "/v3/api-docs/**",
 					"/v3/api-docs.yaml", "/swagger-ui/**", "/swagger-ui.html", "/error")
@@ -50,6 +56,7 @@ class SecurityConfiguration {
 			.denyAll()
 			.anyRequest()
 			.permitAll())
+			.addFilterAt(CrossOriginPolicy.filter(properties.cors().allowedOrigins(), jsonMapper), CorsFilter.class)
 			.addFilterBefore(new WidgetTokenAuthenticationFilter(widgets, entryPoint),
 					AnonymousAuthenticationFilter.class)
 			.exceptionHandling(

@@ -304,6 +304,34 @@ class SendEventTests {
 		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
 	}
 
+	@ParameterizedTest(name = "{0}")
+	@ValueSource(strings = { "nested 65 deep", "nested 20000 deep", "number of 65 digits" })
+	void jsonBuiltToBeExpensiveIsRefusedAsItIsRead(String shape) {
+		String content = switch (shape) {
+			case "nested 65 deep" -> "[".repeat(64) + "]".repeat(64);
+			case "nested 20000 deep" -> "[".repeat(20_000) + "]".repeat(20_000);
+			default -> "{\"n\": " + "9".repeat(65) + "}";
+		};
+		String body = "{\"type\": \"m.room.message\", \"content\": {\"msgtype\": \"m.text\", \"x\": " + content + "}}";
+
+		assertThat(send("call-token", body)).hasStatus(HttpStatus.BAD_REQUEST).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M_BAD_JSON");
+			assertThat(json).extractingPath("$.detail")
+				.isEqualTo("The request body exceeds the gateway's JSON limits: at most 64 levels of nesting, "
+						+ "numbers of at most 64 digits");
+		});
+		assertThat(this.homeserver.findAll(HomeserverStubs.actionRequests())).isEmpty();
+	}
+
+	@Test
+	void jsonWithinTheLimitsIsSent() {
+		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"event_id\": \"$deep\"}")));
+		String body = "{\"type\": \"m.room.message\", \"content\": {\"msgtype\": \"m.text\", \"x\": " + "[".repeat(62)
+				+ "9".repeat(64) + "]".repeat(62) + "}}";
+
+		assertThat(send("call-token", body)).hasStatusOk();
+	}
+
 	@ParameterizedTest
 	@ValueSource(strings = { "text/plain", "application/xml" })
 	void nonJsonContentTypeIsRefused(String contentType) {
