@@ -1,6 +1,10 @@
 package org.widgetgateway;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,6 +126,31 @@ class GatewayIntegrationTests {
 		assertThat(this.http.get("/swagger-ui/index.html", null).status()).isEqualTo(200);
 		assertThat(this.http.get("/swagger-ui.html", null).status()).isIn(200, 302);
 		assertThat(this.http.get("/v3/api-docs", null).body()).contains("\"widgetToken\"");
+	}
+
+	@Test
+	void failuresOutsideTheControllersAreProblemDocumentsToo() throws Exception {
+		HttpClient client = HttpClient.newHttpClient();
+		HttpResponse<String> form = client
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/v1/widget"))
+				.header("Authorization", "Bearer call-token")
+				.header("Content-Type", "application/x-www-form-urlencoded")
+				.PUT(HttpRequest.BodyPublishers.ofString("a=%"))
+				.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(form.statusCode()).isEqualTo(405);
+		assertThat(form.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+
+		HttpResponse<String> badPath = client.send(
+				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/v1/%00")).build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(badPath.statusCode()).isEqualTo(400);
+		assertThat(badPath.body()).contains("\"errcode\":\"M_UNKNOWN\"").doesNotContain("Tomcat", "Exception");
+		assertThat(badPath.headers().firstValue("Content-Type")).hasValue("application/problem+json;charset=UTF-8");
+
+		HttpTestClient.Response errorPage = this.http.get("/error", null);
+		assertThat(errorPage.status()).isEqualTo(500);
+		assertThat(errorPage.json().path("errcode").stringValue()).isEqualTo("M_UNKNOWN");
+		assertThat(errorPage.body()).doesNotContain("timestamp", "trace");
 	}
 
 	@Test

@@ -13,13 +13,17 @@ import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatus;
+import org.springframework.http.InvalidMediaTypeException;
+import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Refuses request bodies larger than {@value #LIMIT} bytes with 413 {@code M_TOO_LARGE}:
  * at once when the declared length is too large, and while reading when a body without a
- * declared length runs over.
+ * declared length runs over. Refuses a {@code Content-Type} that names no one media type
+ * (such as {@code *}{@code /*}, or one that does not parse) with 415 {@code M_NOT_JSON}
+ * before any handler tries to read the body by it.
  */
 @Component
 class RequestBodyLimitFilter extends OncePerRequestFilter {
@@ -40,7 +44,25 @@ class RequestBodyLimitFilter extends OncePerRequestFilter {
 					new RequestBodyTooLargeException(LIMIT).getMessage()), this.jsonMapper);
 			return;
 		}
+		String contentType = request.getContentType();
+		if (contentType != null && !isConcrete(contentType)) {
+			Problems.write(response,
+					Problems.of(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "M_NOT_JSON",
+							"The body must be JSON, sent with Content-Type: application/json, not " + contentType),
+					this.jsonMapper);
+			return;
+		}
 		chain.doFilter(new LimitedRequest(request), response);
+	}
+
+	private static boolean isConcrete(String contentType) {
+		try {
+			MediaType mediaType = MediaType.parseMediaType(contentType);
+			return !mediaType.isWildcardType() && !mediaType.isWildcardSubtype();
+		}
+		catch (InvalidMediaTypeException ex) {
+			return false;
+		}
 	}
 
 	private static final class LimitedRequest extends HttpServletRequestWrapper {

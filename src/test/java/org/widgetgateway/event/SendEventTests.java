@@ -333,7 +333,7 @@ class SendEventTests {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "text/plain", "application/xml" })
+	@ValueSource(strings = { "text/plain", "application/xml", "*/*", "application/*", "json" })
 	void nonJsonContentTypeIsRefused(String contentType) {
 		assertThat(this.mvc.post()
 			.uri("/v1/send_event")
