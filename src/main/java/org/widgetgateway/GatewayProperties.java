@@ -197,19 +197,27 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	}
 
 	/**
-	 * How many requests a widget may make in a period; past it, 429 with
-	 * {@code Retry-After}. A MatrixRTC member makes one every few seconds.
+	 * How many requests a widget may make in a period, and have waiting for an answer at
+	 * once; past either, 429 with {@code Retry-After}. A MatrixRTC member makes one every
+	 * few seconds and waits for each.
 	 *
 	 * @param requests the requests allowed per period
 	 * @param per the period
+	 * @param maxInFlight the most requests of the widget that may be waiting for their
+	 * answer at once, so that a widget whose calls stall (a slow room, a slow account)
+	 * cannot take all connections to the homeserver from the others
 	 */
-	public record RateLimit(@DefaultValue("20") int requests, @DefaultValue("1s") @NotNull Duration per) {
+	public record RateLimit(@DefaultValue("20") int requests, @DefaultValue("1s") @NotNull Duration per,
+			@DefaultValue("20") int maxInFlight) {
 
 		public RateLimit {
 			if (requests < 1) {
 				throw new IllegalArgumentException("a rate limit's requests must be at least 1");
 			}
 			requirePositive("a rate limit's per", per);
+			if (maxInFlight < 1) {
+				throw new IllegalArgumentException("a rate limit's max-in-flight must be at least 1");
+			}
 		}
 
 	}

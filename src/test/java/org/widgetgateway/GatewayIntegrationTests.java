@@ -8,7 +8,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -45,7 +49,9 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The whole application on a real port with a configured (WireMock) homeserver: the open
@@ -126,6 +132,38 @@ class GatewayIntegrationTests {
 		assertThat(this.http.get("/swagger-ui/index.html", null).status()).isEqualTo(200);
 		assertThat(this.http.get("/swagger-ui.html", null).status()).isIn(200, 302);
 		assertThat(this.http.get("/v3/api-docs", null).body()).contains("\"widgetToken\"");
+	}
+
+	@Test
+	void aWidgetWhoseCallsStallCannotHoldMoreThanItsPlacesAndTheOthersAreServed() throws Exception {
+		this.homeserver.stubFor(put(urlPathMatching(".*/rooms/!slow%3Aexample.org/.*")).atPriority(1)
+			.willReturn(okJson("{\"event_id\": \"$slow\"}").withFixedDelay(3000)));
+		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"event_id\": \"$fast\"}")));
+		String message = "{\"type\": \"m.room.message\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"hi\"}}";
+		HttpClient client = HttpClient.newHttpClient();
+		HttpRequest slow = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/v1/send_event"))
+			.header("Authorization", "Bearer slow-token")
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(message))
+			.build();
+		List<CompletableFuture<HttpResponse<String>>> stalled = List.of(
+				client.sendAsync(slow, HttpResponse.BodyHandlers.ofString()),
+				client.sendAsync(slow, HttpResponse.BodyHandlers.ofString()));
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> this.homeserver.findAll(putRequestedFor(urlPathMatching(".*!slow.*"))).size() == 2);
+
+		HttpResponse<String> third = client.send(slow, HttpResponse.BodyHandlers.ofString());
+		assertThat(third.statusCode()).isEqualTo(429);
+		assertThat(third.headers().firstValue("Retry-After")).hasValue("1");
+		assertThat(third.body()).contains("\"errcode\":\"M_LIMIT_EXCEEDED\"",
+				"may have 2 requests waiting for their answer at once");
+		assertThat(this.http.post("/v1/send_event", "call-token", message).status()).isEqualTo(200);
+		assertThat(this.homeserver.findAll(putRequestedFor(urlPathMatching(".*!slow.*")))).hasSize(2);
+
+		for (CompletableFuture<HttpResponse<String>> answer : stalled) {
+			assertThat(answer.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+		}
+		assertThat(client.send(slow, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
 	}
 
 	@Test

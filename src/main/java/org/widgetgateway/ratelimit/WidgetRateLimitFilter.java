@@ -5,10 +5,14 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -29,15 +33,22 @@ import org.widgetgateway.widget.Widget;
 
 /**
  * Gives every widget its own request budget ({@code gateway.rate-limit}, or the widget's
- * {@code rate-limit}) on everything under {@code /v1}, REST and transport alike: past it,
- * 429 {@code M_LIMIT_EXCEEDED} with {@code Retry-After} and {@code retry_after_ms}, and
- * nothing reaches the services or the homeserver. It runs after authentication, so the
- * budget is the authenticated widget's, never one a request could claim.
+ * {@code rate-limit}) on everything under {@code /v1}, REST and transport alike: a number
+ * of requests per period, and a number of requests waiting for their answer at once. Past
+ * either, 429 {@code M_LIMIT_EXCEEDED} with {@code Retry-After} and
+ * {@code retry_after_ms}, and nothing reaches the services or the homeserver. It runs
+ * after authentication, so the budget is the authenticated widget's, never one a request
+ * could claim.
  */
 @Component
 class WidgetRateLimitFilter extends OncePerRequestFilter {
 
+	/** How soon a widget at its in-flight limit may try again. */
+	private static final Duration IN_FLIGHT_RETRY_AFTER = Duration.ofSeconds(1);
+
 	private final Map<String, RateLimiter> limiters = new ConcurrentHashMap<>();
+
+	private final Map<String, Semaphore> inFlight = new ConcurrentHashMap<>();
 
 	private final GatewayProperties properties;
 
@@ -62,17 +73,46 @@ class WidgetRateLimitFilter extends OncePerRequestFilter {
 			return;
 		}
 		RateLimiter limiter = this.limiters.computeIfAbsent(widget.id(), this::limiterFor);
-		if (limiter.acquirePermission()) {
-			chain.doFilter(request, response);
+		if (!limiter.acquirePermission()) {
+			refuse(request, response, widget, limiter);
 			return;
 		}
-		refuse(request, response, widget, limiter);
+		Semaphore waiting = this.inFlight.computeIfAbsent(widget.id(),
+				(id) -> new Semaphore(limitOf(id).maxInFlight()));
+		if (!waiting.tryAcquire()) {
+			refuseInFlight(request, response, widget);
+			return;
+		}
+		Runnable release = releaseOnce(waiting);
+		try {
+			chain.doFilter(request, response);
+		}
+		finally {
+			if (request.isAsyncStarted()) {
+				request.getAsyncContext().addListener(new ReleasingListener(release));
+			}
+			else {
+				release.run();
+			}
+		}
+	}
+
+	private static Runnable releaseOnce(Semaphore semaphore) {
+		AtomicBoolean released = new AtomicBoolean();
+		return () -> {
+			if (released.compareAndSet(false, true)) {
+				semaphore.release();
+			}
+		};
+	}
+
+	private GatewayProperties.RateLimit limitOf(String widgetId) {
+		GatewayProperties.Widget widget = this.properties.widgets().get(widgetId);
+		return (widget != null && widget.rateLimit() != null) ? widget.rateLimit() : this.properties.rateLimit();
 	}
 
 	private RateLimiter limiterFor(String widgetId) {
-		GatewayProperties.Widget widget = this.properties.widgets().get(widgetId);
-		GatewayProperties.RateLimit limit = (widget != null && widget.rateLimit() != null) ? widget.rateLimit()
-				: this.properties.rateLimit();
+		GatewayProperties.RateLimit limit = limitOf(widgetId);
 		return RateLimiter.of(widgetId,
 				RateLimiterConfig.custom()
 					.limitForPeriod(limit.requests())
@@ -90,10 +130,50 @@ class WidgetRateLimitFilter extends OncePerRequestFilter {
 		ProblemDetail problem = Problems.of(HttpStatus.TOO_MANY_REQUESTS, "M_LIMIT_EXCEEDED",
 				"Widget " + widget.id() + " may make " + config.getLimitForPeriod() + " requests per "
 						+ config.getLimitRefreshPeriod().toMillis() + "ms; try again in " + wait.toMillis() + "ms");
+		write(request, response, problem, wait);
+	}
+
+	private void refuseInFlight(HttpServletRequest request, HttpServletResponse response, Widget widget)
+			throws IOException {
+		ProblemDetail problem = Problems.of(HttpStatus.TOO_MANY_REQUESTS, "M_LIMIT_EXCEEDED",
+				"Widget " + widget.id() + " may have " + limitOf(widget.id()).maxInFlight()
+						+ " requests waiting for their answer at once; wait for one to be answered");
+		write(request, response, problem, IN_FLIGHT_RETRY_AFTER);
+	}
+
+	private void write(HttpServletRequest request, HttpServletResponse response, ProblemDetail problem, Duration wait)
+			throws IOException {
 		problem.setInstance(URI.create(request.getRequestURI()));
 		problem.setProperty("retry_after_ms", wait.toMillis());
 		response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000)));
 		Problems.write(response, problem, this.jsonMapper);
+	}
+
+	/**
+	 * Gives the widget's place back when its asynchronous request ends, however it ends.
+	 */
+	private record ReleasingListener(Runnable release) implements AsyncListener {
+
+		@Override
+		public void onComplete(AsyncEvent event) {
+			this.release.run();
+		}
+
+		@Override
+		public void onTimeout(AsyncEvent event) {
+			this.release.run();
+		}
+
+		@Override
+		public void onError(AsyncEvent event) {
+			this.release.run();
+		}
+
+		@Override
+		public void onStartAsync(AsyncEvent event) {
+			event.getAsyncContext().addListener(this);
+		}
+
 	}
 
 }
