@@ -9,7 +9,10 @@
 #   WIDGETS=2000 bench/run.sh         # cost per request should not grow with the widgets
 #   DURATION=10s WARMUP=20s bench/run.sh
 #   GATEWAY_JAVA_OPTS='-Xmx512m' bench/run.sh      # other JVM options than the Dockerfile's
+#   STALLED=0 bench/run.sh            # leave out the isolation rows
 #
+# Isolation: one more widget, whose room the stub homeserver answers only after 10 s, sends
+# STALLED (1000) requests at once; meanwhile the other widgets' restarts are measured again.
 # The gateway is launched as the Dockerfile launches it: the extracted jar, a class data sharing
 # archive from a training run, and the Dockerfile's JAVA_OPTS.
 set -euo pipefail
@@ -23,6 +26,8 @@ DURATION=${DURATION:-30s}
 STUB_PORT=${STUB_PORT:-18008}
 PROXY_PORT=${PROXY_PORT:-18081}
 GATEWAY_PORT=${GATEWAY_PORT:-18080}
+STALL_PORT=${STALL_PORT:-18009}
+STALLED=${STALLED:-1000}
 
 need() {
 	command -v "$1" >/dev/null 2>&1 && return
@@ -32,6 +37,7 @@ need() {
 need nginx nginx-light
 need wrk wrk
 need curl curl
+[ "$STALLED" = 0 ] || need python3 python3
 
 jar=$(ls target/widget-gateway-*.jar 2>/dev/null | head -1 || true)
 if [ -z "$jar" ] || [ -n "$(find src pom.xml -newer "$jar" -print -quit)" ]; then
@@ -63,6 +69,7 @@ http {
   upstream homeserver { server 127.0.0.1:$STUB_PORT; keepalive 64; }
   server {
     listen 127.0.0.1:$STUB_PORT;
+    location ^~ /_matrix/client/v3/rooms/!stalled { proxy_pass http://127.0.0.1:$STALL_PORT; proxy_read_timeout 60s; }
     location = /_matrix/client/versions { return 200 '{"versions":["v1.12"],"unstable_features":{"org.matrix.msc4140":true}}'; }
     location = /_matrix/client/v3/capabilities { return 200 '{"capabilities":{"org.matrix.msc4140.delayed_events":{"max_delay_ms":86400000,"max_scheduled":1000000}}}'; }
     location = /_matrix/client/unstable/org.matrix.msc4140/delayed_events { return 200 '{"delayed_events":[]}'; }
@@ -90,6 +97,10 @@ nginx -p "$work" -c nginx.conf
 	echo "    base-url: http://127.0.0.1:$STUB_PORT"
 	echo "    access-token: bench-access-token"
 	echo "  widgets:"
+	echo "    stalled:"
+	echo "      token: bench-stalled-token"
+	echo "      room-id: \"!stalled:localhost\""
+	echo "      capabilities: [org.matrix.msc2762.send.event:m.room.message]"
 	for i in $(seq 1 "$WIDGETS"); do
 		echo "    w$i:"
 		echo "      token: bench-token-$i"
@@ -128,14 +139,13 @@ measure gateway-send "http://127.0.0.1:$GATEWAY_PORT" "$WARMUP" >/dev/null
 declare -A rows
 for action in send restart; do
 	if [ "$action" = restart ]; then
-		# Scheduled only now, so that the sends measured before cannot have pushed these out of
-		# the gateway's bounded record of who owns which delayed event.
 		# One delayed leave per widget, for the restarts.
 		for i in $(seq 1 "$WIDGETS"); do
-			id=$(curl -sf "http://127.0.0.1:$GATEWAY_PORT/v1/send_event" -H "Authorization: Bearer bench-token-$i" \
+			answer=$(curl -s "http://127.0.0.1:$GATEWAY_PORT/v1/send_event" -H "Authorization: Bearer bench-token-$i" \
 				-H 'Content-Type: application/json' \
-				-d '{"type":"org.matrix.msc3401.call.member","state_key":"_@bench:localhost_DEV_m.call","content":{},"delay":8000}' \
-				| sed 's/.*"delay_id":"\([^"]*\)".*/\1/')
+				-d '{"type":"org.matrix.msc3401.call.member","state_key":"_@bench:localhost_DEV_m.call","content":{},"delay":8000}')
+			id=$(echo "$answer" | sed -n 's/.*"delay_id":"\([^"]*\)".*/\1/p')
+			[ -n "$id" ] || { echo "Scheduling a leave for widget $i failed: $answer" >&2; exit 1; }
 			echo "bench-token-$i $id"
 		done >"$work/ids.txt"
 		measure gateway-restart "http://127.0.0.1:$GATEWAY_PORT" 20s >/dev/null
@@ -145,6 +155,18 @@ for action in send restart; do
 	rows[proxy-$action]=$(measure "homeserver-$action" "http://127.0.0.1:$PROXY_PORT" "$DURATION")
 	rows[gateway-$action]=$(measure "gateway-$action" "http://127.0.0.1:$GATEWAY_PORT" "$DURATION")
 done
+if [ "$STALLED" != 0 ]; then
+	echo "Measuring restart while one widget has $STALLED requests on a homeserver that answers after 10 s ..." >&2
+	python3 bench/stall.py serve "$STALL_PORT" 10 &
+	pids+=("$!")
+	sleep 1
+	python3 bench/stall.py flood "http://127.0.0.1:$GATEWAY_PORT/v1/send_event" bench-stalled-token "$STALLED" \
+		>"$work/stalled.txt" &
+	flood=$!
+	sleep 2
+	rows[gateway-isolation]=$(measure gateway-restart "http://127.0.0.1:$GATEWAY_PORT" 7s)
+	wait "$flood"
+fi
 rss_mb=$(( $(ps -o rss= -p "$gateway") / 1024 ))
 
 echo
@@ -165,6 +187,12 @@ for action in send restart; do
 		printf '| %-8s | %-28s | %9s | %8s | %8s | %8s | %7s | %6s |\n' "$action" "$label" "$rps" "$p50" "$p99" "$max" "$non2xx" "$errors"
 	done
 done
+if [ "$STALLED" != 0 ]; then
+	read -r rps p50 p99 max non2xx errors <<<"${rows[gateway-isolation]}"
+	printf '| %-8s | %-28s | %9s | %8s | %8s | %8s | %7s | %6s |\n' restart "the gateway, 1 widget stalled" "$rps" "$p50" "$p99" "$max" "$non2xx" "$errors"
+	echo
+	echo "The stalled widget's $STALLED requests were answered (HTTP status:count): $(cat "$work/stalled.txt")"
+fi
 echo
 for action in send restart; do
 	read -r proxy_rps _ <<<"${rows[proxy-$action]}"
