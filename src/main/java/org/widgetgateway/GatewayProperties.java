@@ -323,10 +323,14 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	 * @param homeserverAccessToken the access token of the widget's own Matrix account
 	 * (user or device), or {@code null} for the gateway's account
 	 * ({@code gateway.homeserver.access-token}); never returned or logged
+	 * @param openid whether the widget may get an OpenID token of its account
+	 * ({@code get_openid}), with which a service such as Element Call's LiveKit
+	 * authorisation service learns the account's user id
 	 */
 	public record Widget(@DefaultValue List<String> token, @DefaultValue List<String> tokenSha256,
 			@Nullable String roomId, @DefaultValue("24h") Duration maxDelay, @DefaultValue List<String> capabilities,
-			@Valid @Nullable RateLimit rateLimit, @Nullable String homeserverAccessToken) {
+			@Valid @Nullable RateLimit rateLimit, @Nullable String homeserverAccessToken,
+			@DefaultValue("blocked") OpenIdPolicy openid) {
 
 		public Widget {
 			token = token.stream().filter(StringUtils::hasText).toList();
@@ -343,7 +347,7 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 			return "Widget[roomId=" + this.roomId + ", maxDelay=" + this.maxDelay + ", capabilities="
 					+ this.capabilities + ", rateLimit=" + this.rateLimit + ", tokens="
 					+ (this.token.size() + this.tokenSha256.size()) + ", ownAccount="
-					+ (this.homeserverAccessToken != null) + "]";
+					+ (this.homeserverAccessToken != null) + ", openid=" + this.openid + "]";
 		}
 
 		private void check(String key) {
@@ -392,6 +396,17 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 			}
 			return this.roomId;
 		}
+
+	}
+
+	/** Whether a widget may get an OpenID token ({@code get_openid}). */
+	public enum OpenIdPolicy {
+
+		/** It gets the token the homeserver issues for its account. */
+		ALLOWED,
+
+		/** It is told {@code blocked}, and the homeserver is not asked. */
+		BLOCKED
 
 	}
 

@@ -22,7 +22,7 @@ import org.widgetgateway.problem.WidgetApiException;
  * events a 501.
  */
 @Component
-class HomeserverFailures {
+public class HomeserverFailures {
 
 	/** The retry hint of a 429 whose homeserver gave none. */
 	static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
@@ -39,7 +39,7 @@ class HomeserverFailures {
 	 * @param failure the failure
 	 * @return the exception to answer with
 	 */
-	WidgetApiException toWidget(String message, HomeserverException failure) {
+	public WidgetApiException toWidget(String message, HomeserverException failure) {
 		return toWidget(message, failure, MatrixAccount.GATEWAY);
 	}
 
@@ -50,7 +50,7 @@ class HomeserverFailures {
 	 * @param account the account the call acted as
 	 * @return the exception to answer with
 	 */
-	WidgetApiException toWidget(String message, HomeserverException failure, MatrixAccount account) {
+	public WidgetApiException toWidget(String message, HomeserverException failure, MatrixAccount account) {
 		MatrixApiError error = failure.error();
 		JsonNode matrixApiError = (error != null) ? this.jsonMapper.valueToTree(error) : null;
 		String detail = message + ": " + failure.getMessage();

@@ -2,7 +2,9 @@ package org.widgetgateway.homeserver;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.commons.logging.Log;
@@ -54,6 +56,9 @@ public class HomeserverClient {
 	private final Duration retryBudget;
 
 	private final Scheduler scheduler;
+
+	/** The user id of each account, once the homeserver has said it. */
+	private final Map<MatrixAccount, String> userIds = new ConcurrentHashMap<>();
 
 	HomeserverClient(HomeserverHttp http, HomeserverDiscovery discovery, Duration retryBudget, Scheduler scheduler) {
 		this.http = http;
@@ -214,6 +219,43 @@ public class HomeserverClient {
 		}
 		return Optional.of(new ScheduledEvent(delayId, roomId, type, text(event, "state_key"), delay,
 				number(event, "running_since"), event.path("content")));
+	}
+
+	/**
+	 * An OpenID token of an account (MSC1960), with which a third party learns the
+	 * account's user id from the homeserver: the account's user id from
+	 * {@code /account/whoami} (kept once known), then
+	 * {@code /user/{userId}/openid/request_token}.
+	 * @param account the account
+	 * @return the homeserver's answer: {@code access_token}, {@code token_type},
+	 * {@code matrix_server_name}, {@code expires_in}
+	 */
+	public Mono<JsonNode> openIdToken(MatrixAccount account) {
+		return userId(account)
+			.flatMap((userId) -> repeatable(this.http.call(account, HttpMethod.POST,
+					HomeserverHttp.path("/_matrix/client/v3/user/{userId}/openid/request_token", userId),
+					this.http.jsonMapper().createObjectNode())))
+			.flatMap((token) -> (text(token, "access_token") != null) ? Mono.just(token)
+					: Mono.error(new HomeserverException(Kind.UNAVAILABLE,
+							"The homeserver's answer has no OpenID access_token", null, null)));
+	}
+
+	private Mono<String> userId(MatrixAccount account) {
+		String known = this.userIds.get(account);
+		if (known != null) {
+			return Mono.just(known);
+		}
+		return repeatable(
+				this.http.call(account, HttpMethod.GET, HomeserverHttp.path("/_matrix/client/v3/account/whoami"), null))
+			.flatMap((whoami) -> {
+				String userId = text(whoami, "user_id");
+				if (userId == null) {
+					return Mono.error(new HomeserverException(Kind.UNAVAILABLE,
+							"The homeserver's answer to whoami has no user_id", null, null));
+				}
+				this.userIds.put(account, userId);
+				return Mono.just(userId);
+			});
 	}
 
 	private Mono<DelayedEventsSupport> delayedEvents() {

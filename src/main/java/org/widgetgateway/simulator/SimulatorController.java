@@ -3,6 +3,7 @@ package org.widgetgateway.simulator;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import io.swagger.v3.oas.annotations.Hidden;
 import org.jspecify.annotations.Nullable;
@@ -66,6 +67,16 @@ class SimulatorController {
 	Map<String, Object> whoami() {
 		return Map.of("user_id", SimulatedHomeserver.USER_ID, "device_id", SimulatedHomeserver.DEVICE_ID, "is_guest",
 				false);
+	}
+
+	/** An OpenID token for the simulator's one user (MSC1960). */
+	@PostMapping("/v3/user/{userId}/openid/request_token")
+	Map<String, Object> openIdToken(@PathVariable String userId) {
+		if (!SimulatedHomeserver.USER_ID.equals(userId)) {
+			throw new MatrixError(HttpStatus.FORBIDDEN, "M_FORBIDDEN", "Cannot request tokens for other users.");
+		}
+		return Map.of("access_token", UUID.randomUUID().toString().replace("-", ""), "token_type", "Bearer",
+				"matrix_server_name", "localhost", "expires_in", 3600);
 	}
 
 	@GetMapping("/v3/capabilities")

@@ -16,6 +16,7 @@ import org.springframework.stereotype.Component;
 
 import org.widgetgateway.event.EventService;
 import org.widgetgateway.event.SendEventRequest;
+import org.widgetgateway.openid.OpenIdService;
 import org.widgetgateway.problem.WidgetApiException;
 import org.widgetgateway.widget.Widget;
 import org.widgetgateway.widget.WidgetApiVersions;
@@ -39,11 +40,14 @@ class WidgetApiTransport {
 
 	private final WidgetService widgets;
 
+	private final OpenIdService openId;
+
 	private final JsonMapper jsonMapper;
 
-	WidgetApiTransport(EventService events, WidgetService widgets, JsonMapper jsonMapper) {
+	WidgetApiTransport(EventService events, WidgetService widgets, OpenIdService openId, JsonMapper jsonMapper) {
 		this.events = events;
 		this.widgets = widgets;
+		this.openId = openId;
 		this.jsonMapper = jsonMapper;
 	}
 
@@ -78,6 +82,7 @@ class WidgetApiTransport {
 					"org.matrix.msc4157.update.delayed_event" ->
 				this.events.updateDelayedEvent(widget, text(data, "delay_id"), text(data, "action"), idempotencyKey)
 					.thenReturn(this.jsonMapper.createObjectNode());
+			case "get_openid" -> this.openId.openId(widget).map(this.jsonMapper::valueToTree);
 			default ->
 				Mono.error(WidgetApiException.badRequest("M_UNRECOGNIZED", "Unknown or unsupported action: " + action));
 		};

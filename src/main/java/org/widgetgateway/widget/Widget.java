@@ -15,9 +15,10 @@ import org.widgetgateway.homeserver.MatrixAccount;
  * @param maxDelay the longest delay the widget may give a delayed event
  * @param capabilities what the widget was granted
  * @param account the Matrix account the widget acts as: its own, or the gateway's
+ * @param mayGetOpenId whether the widget may get an OpenID token of its account
  */
-public record Widget(String id, String roomId, Duration maxDelay, Capabilities capabilities,
-		MatrixAccount account) implements Principal {
+public record Widget(String id, String roomId, Duration maxDelay, Capabilities capabilities, MatrixAccount account,
+		boolean mayGetOpenId) implements Principal {
 
 	@Override
 	public String getName() {

@@ -31,7 +31,8 @@ public class WidgetRegistry {
 	private static Widget toWidget(String id, GatewayProperties.Widget widget) {
 		String accessToken = widget.homeserverAccessToken();
 		return new Widget(id, widget.requiredRoomId(), widget.maxDelay(), Capabilities.of(widget.capabilities()),
-				(accessToken != null) ? MatrixAccount.withAccessToken(accessToken) : MatrixAccount.GATEWAY);
+				(accessToken != null) ? MatrixAccount.withAccessToken(accessToken) : MatrixAccount.GATEWAY,
+				widget.openid() == GatewayProperties.OpenIdPolicy.ALLOWED);
 	}
 
 	/**

@@ -68,7 +68,7 @@ class OpenApiExamplesIntegrationTests {
 				}
 			});
 		}));
-		assertThat(operations).hasSize(7);
+		assertThat(operations).hasSize(8);
 	}
 
 	@Test

@@ -140,6 +140,16 @@ class SimulatorIntegrationTests {
 	}
 
 	@Test
+	void theDemoWidgetGetsAnOpenIdTokenOfTheSimulatorsUser() {
+		Response openId = this.http.post("/v1/openid", DEMO, "");
+		assertThat(openId.status()).isEqualTo(200);
+		assertThat(openId.json().get("state").stringValue()).isEqualTo("allowed");
+		assertThat(openId.json().get("access_token").stringValue()).hasSize(32);
+		assertThat(openId.json().get("matrix_server_name").stringValue()).isEqualTo("localhost");
+		assertThat(openId.json().get("expires_in").longValue()).isEqualTo(3600);
+	}
+
+	@Test
 	void finishedDelayIdAnswers404WithMatrixApiError() {
 		String member = joined("FINISHED");
 		String delayId = scheduleLeave(member, 600_000);
