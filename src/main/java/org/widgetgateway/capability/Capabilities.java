@@ -121,6 +121,26 @@ public final class Capabilities {
 		return this.events.stream().anyMatch((event) -> event.allowsRoomEvent(Direction.SEND, type, msgtype));
 	}
 
+	/**
+	 * Whether the widget may read state events of this type: with this state key, or with
+	 * any key when {@code stateKey} is {@code null} (which needs a capability without a
+	 * key).
+	 */
+	public boolean canReceiveStateEvent(String type, @Nullable String stateKey) {
+		return this.events.stream()
+			.anyMatch((event) -> (stateKey != null) ? event.allowsStateEvent(Direction.RECEIVE, type, stateKey)
+					: event.allowsAnyStateKey(Direction.RECEIVE, type));
+	}
+
+	/**
+	 * Whether the widget may read room events of this type; for {@code m.room.message}
+	 * with this {@code msgtype}, or with any when {@code msgtype} is {@code null} (which
+	 * needs a capability without a msgtype).
+	 */
+	public boolean canReceiveRoomEvent(String type, @Nullable String msgtype) {
+		return this.events.stream().anyMatch((event) -> event.allowsRoomEvent(Direction.RECEIVE, type, msgtype));
+	}
+
 	/** Whether the widget may act in the given room besides its own. */
 	public boolean canUseTimeline(String roomId) {
 		return this.timelineRooms.contains(ANY_ROOM) || this.timelineRooms.contains(roomId);

@@ -87,6 +87,10 @@ record EventCapability(Direction direction, boolean state, String type, @Nullabl
 				&& (this.key == null || this.key.equals(stateKey));
 	}
 
+	boolean allowsAnyStateKey(Direction direction, String type) {
+		return this.state && this.direction == direction && this.type.equals(type) && this.key == null;
+	}
+
 	boolean allowsRoomEvent(Direction direction, String type, @Nullable String msgtype) {
 		if (this.state || this.direction != direction || !this.type.equals(type)) {
 			return false;

@@ -222,6 +222,34 @@ public class HomeserverClient {
 	}
 
 	/**
+	 * A room's current state, as the account sees it.
+	 * @param account the account
+	 * @param roomId the room
+	 * @return the state events, as the homeserver serves them
+	 */
+	public Mono<List<JsonNode>> roomState(MatrixAccount account, String roomId) {
+		return repeatable(this.http.call(account, HttpMethod.GET, HomeserverHttp.path(ROOM + "/state", roomId), null))
+			.map((state) -> state.valueStream().filter(JsonNode::isObject).toList());
+	}
+
+	/**
+	 * The newest events of a room's timeline of one type, newest first.
+	 * @param account the account
+	 * @param roomId the room
+	 * @param type the event type
+	 * @param limit the most events
+	 * @return the events, as the homeserver serves them
+	 */
+	public Mono<List<JsonNode>> roomMessages(MatrixAccount account, String roomId, String type, int limit) {
+		ObjectNode filter = this.http.jsonMapper().createObjectNode();
+		filter.putArray("types").add(type);
+		Path path = HomeserverHttp.path(ROOM + "/messages?dir=b&limit={limit}&filter={filter}", roomId, limit,
+				this.http.jsonMapper().writeValueAsString(filter));
+		return repeatable(this.http.call(account, HttpMethod.GET, path, null))
+			.map((page) -> page.path("chunk").valueStream().filter(JsonNode::isObject).toList());
+	}
+
+	/**
 	 * An OpenID token of an account (MSC1960), with which a third party learns the
 	 * account's user id from the homeserver: the account's user id from
 	 * {@code /account/whoami} (kept once known), then

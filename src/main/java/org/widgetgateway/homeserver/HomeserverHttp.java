@@ -96,7 +96,7 @@ class HomeserverHttp {
 	 * @param method the HTTP method
 	 * @param path the path and query, from {@link #path(String, Object...)}
 	 * @param body the JSON body, or {@code null} for none
-	 * @return the homeserver's JSON object answer
+	 * @return the homeserver's JSON answer: an object, or for a few endpoints an array
 	 */
 	Mono<JsonNode> call(MatrixAccount account, HttpMethod method, Path path, @Nullable JsonNode body) {
 		String accessToken = account.isGateway() ? this.accessToken : account.accessToken();
@@ -124,15 +124,15 @@ class HomeserverHttp {
 	private Mono<JsonNode> read(ClientResponse response, URI url) {
 		int status = response.statusCode().value();
 		return response.bodyToMono(byte[].class).defaultIfEmpty(NO_BODY).map((body) -> {
-			JsonNode json = parseObject(body);
+			JsonNode json = parse(body);
 			if (response.statusCode().is2xxSuccessful()) {
 				if (json == null) {
 					throw new HomeserverException(Kind.UNAVAILABLE,
-							"The homeserver answered " + status + " with a body that is not a JSON object", null, null);
+							"The homeserver answered " + status + " with a body that is not JSON", null, null);
 				}
 				return json;
 			}
-			if (json == null) {
+			if (json == null || !json.isObject()) {
 				throw new HomeserverException(Kind.UNAVAILABLE,
 						"The homeserver answered " + status + " without a Matrix error body", null, null);
 			}
@@ -186,10 +186,13 @@ class HomeserverHttp {
 		return null;
 	}
 
-	private @Nullable JsonNode parseObject(byte[] body) {
+	/**
+	 * The body as a JSON object or array (a room's state is an array), else {@code null}.
+	 */
+	private @Nullable JsonNode parse(byte[] body) {
 		try {
 			JsonNode json = this.jsonMapper.readTree(body);
-			return (json != null && json.isObject()) ? json : null;
+			return (json != null && (json.isObject() || json.isArray())) ? json : null;
 		}
 		catch (JacksonException ex) {
 			return null;

@@ -52,6 +52,9 @@ class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Or
 		demo.put("gateway.widgets.demo.capabilities[1]", "org.matrix.msc4157.send.delayed_event");
 		demo.put("gateway.widgets.demo.capabilities[2]", "org.matrix.msc4157.update_delayed_event");
 		demo.put("gateway.widgets.demo.capabilities[3]", "org.matrix.msc2762.send.event:m.room.message");
+		demo.put("gateway.widgets.demo.capabilities[4]",
+				"org.matrix.msc2762.receive.state_event:org.matrix.msc3401.call.member");
+		demo.put("gateway.widgets.demo.capabilities[5]", "org.matrix.msc2762.receive.event:m.room.message");
 		demo.put("gateway.widgets.demo.openid", "allowed");
 		demo.put("server.address", LOOPBACK);
 		environment.getPropertySources().addLast(new MapPropertySource(SOURCE, demo));

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -190,14 +191,24 @@ class SimulatedHomeserver {
 		return Optional.ofNullable(room(roomId).state.get(type + '\n' + stateKey));
 	}
 
-	/** A page of a room's timeline, newest first when backwards. */
-	synchronized Page messages(String roomId, boolean backwards, @Nullable Long from, int limit) {
+	/** The current state of a room: its state events, one per type and state key. */
+	synchronized List<Event> roomState(String roomId) {
+		return List.copyOf(room(roomId).state.values());
+	}
+
+	/**
+	 * A page of a room's timeline, newest first when backwards, of the given event types
+	 * only when {@code types} is not {@code null}.
+	 */
+	synchronized Page messages(String roomId, boolean backwards, @Nullable Long from, int limit,
+			@Nullable Set<String> types) {
 		List<Event> timeline = new ArrayList<>(room(roomId).timeline);
 		if (backwards) {
 			Collections.reverse(timeline);
 		}
 		List<Event> chunk = timeline.stream()
 			.filter((event) -> from == null || (backwards ? event.position() < from : event.position() > from))
+			.filter((event) -> types == null || types.contains(event.type()))
 			.limit(limit)
 			.toList();
 		long start = (from != null) ? from : (backwards ? this.streamPosition + 1 : 0);

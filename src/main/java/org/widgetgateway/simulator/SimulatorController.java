@@ -2,7 +2,9 @@ package org.widgetgateway.simulator;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import io.swagger.v3.oas.annotations.Hidden;
@@ -114,14 +116,22 @@ class SimulatorController {
 		return "event".equals(format) ? toJson(event) : event.content();
 	}
 
+	@GetMapping("/v3/rooms/{roomId}/state")
+	ArrayNode roomState(@PathVariable String roomId) {
+		ArrayNode state = this.jsonMapper.createArrayNode();
+		this.homeserver.roomState(roomId).forEach((event) -> state.add(toJson(event)));
+		return state;
+	}
+
 	@GetMapping("/v3/rooms/{roomId}/messages")
 	ObjectNode messages(@PathVariable String roomId, @RequestParam(defaultValue = "b") String dir,
-			@RequestParam(required = false) @Nullable String from, @RequestParam(defaultValue = "10") int limit) {
+			@RequestParam(required = false) @Nullable String from, @RequestParam(defaultValue = "10") int limit,
+			@RequestParam(required = false) @Nullable String filter) {
 		if (!dir.equals("b") && !dir.equals("f")) {
 			throw MatrixError.invalidParam("Query parameter \"dir\" must be one of [\"b\", \"f\"]");
 		}
-		Page page = this.homeserver.messages(roomId, dir.equals("b"), position(from),
-				Math.max(1, Math.min(limit, 100)));
+		Page page = this.homeserver.messages(roomId, dir.equals("b"), position(from), Math.max(1, Math.min(limit, 100)),
+				types(filter));
 		ObjectNode answer = this.jsonMapper.createObjectNode();
 		ArrayNode chunk = answer.putArray("chunk");
 		page.chunk().forEach((event) -> chunk.add(toJson(event)));
@@ -130,6 +140,28 @@ class SimulatorController {
 			answer.put("end", "s" + page.end());
 		}
 		return answer;
+	}
+
+	/**
+	 * The event types of a room event filter's {@code types}, or {@code null} for any.
+	 */
+	private @Nullable Set<String> types(@Nullable String filter) {
+		if (filter == null) {
+			return null;
+		}
+		JsonNode types;
+		try {
+			types = this.jsonMapper.readTree(filter).get("types");
+		}
+		catch (JacksonException ex) {
+			throw MatrixError.invalidParam("filter must be a JSON room event filter");
+		}
+		if (types == null || !types.isArray()) {
+			return null;
+		}
+		Set<String> named = new HashSet<>();
+		types.forEach((type) -> named.add(type.asString()));
+		return named;
 	}
 
 	@PostMapping(DELAYED_EVENTS + "/{delayId}/{action}")

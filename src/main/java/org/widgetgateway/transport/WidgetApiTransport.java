@@ -18,6 +18,8 @@ import org.widgetgateway.event.EventService;
 import org.widgetgateway.event.SendEventRequest;
 import org.widgetgateway.openid.OpenIdService;
 import org.widgetgateway.problem.WidgetApiException;
+import org.widgetgateway.read.ReadEventsRequest;
+import org.widgetgateway.read.ReadEventsService;
 import org.widgetgateway.widget.Widget;
 import org.widgetgateway.widget.WidgetApiVersions;
 import org.widgetgateway.widget.WidgetService;
@@ -42,12 +44,16 @@ class WidgetApiTransport {
 
 	private final OpenIdService openId;
 
+	private final ReadEventsService reads;
+
 	private final JsonMapper jsonMapper;
 
-	WidgetApiTransport(EventService events, WidgetService widgets, OpenIdService openId, JsonMapper jsonMapper) {
+	WidgetApiTransport(EventService events, WidgetService widgets, OpenIdService openId, ReadEventsService reads,
+			JsonMapper jsonMapper) {
 		this.events = events;
 		this.widgets = widgets;
 		this.openId = openId;
+		this.reads = reads;
 		this.jsonMapper = jsonMapper;
 	}
 
@@ -83,6 +89,9 @@ class WidgetApiTransport {
 				this.events.updateDelayedEvent(widget, text(data, "delay_id"), text(data, "action"), idempotencyKey)
 					.thenReturn(this.jsonMapper.createObjectNode());
 			case "get_openid" -> this.openId.openId(widget).map(this.jsonMapper::valueToTree);
+			case "org.matrix.msc2876.read_events" -> Mono
+				.defer(() -> this.reads.readEvents(widget, readEventsRequest(data)))
+				.map((events) -> this.jsonMapper.createObjectNode().set("events", this.jsonMapper.valueToTree(events)));
 			default ->
 				Mono.error(WidgetApiException.badRequest("M_UNRECOGNIZED", "Unknown or unsupported action: " + action));
 		};
@@ -111,6 +120,15 @@ class WidgetApiTransport {
 		}
 		catch (JacksonException ex) {
 			throw WidgetApiException.badRequest("M_BAD_JSON", "Invalid request - malformed send_event data");
+		}
+	}
+
+	private ReadEventsRequest readEventsRequest(JsonNode data) {
+		try {
+			return this.jsonMapper.treeToValue(data, ReadEventsRequest.class);
+		}
+		catch (JacksonException ex) {
+			throw WidgetApiException.badRequest("M_BAD_JSON", "Invalid request - malformed read_events data");
 		}
 	}
 

@@ -80,8 +80,10 @@ class WidgetController {
 	@Operation(summary = "The widget-API versions the gateway speaks",
 			description = "MSC4157 has no version string: a widget learns of delayed events from its capabilities.")
 	@ApiResponse(responseCode = "200", description = "The versions", content = @Content(mediaType = "application/json",
-			schema = @Schema(implementation = SupportedVersionsResponse.class), examples = @ExampleObject(value = """
-					{"supported_versions": ["0.0.1", "0.0.2", "org.matrix.msc2762", "org.matrix.msc2974"]}""")))
+			schema = @Schema(implementation = SupportedVersionsResponse.class),
+			examples = @ExampleObject(
+					value = """
+							{"supported_versions": ["0.0.1", "0.0.2", "org.matrix.msc2762", "org.matrix.msc2974", "org.matrix.msc2876"]}""")))
 	@ApiErrors
 	SupportedVersionsResponse supportedApiVersions() {
 		return new SupportedVersionsResponse(WidgetApiVersions.SUPPORTED);

@@ -68,7 +68,7 @@ class OpenApiExamplesIntegrationTests {
 				}
 			});
 		}));
-		assertThat(operations).hasSize(8);
+		assertThat(operations).hasSize(9);
 	}
 
 	@Test

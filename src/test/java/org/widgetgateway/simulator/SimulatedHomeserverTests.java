@@ -62,7 +62,7 @@ class SimulatedHomeserverTests {
 			this.homeserver.sendRoomEvent(ROOM, "org.example.ping", "txn" + i, this.content, null);
 		}
 
-		var page = this.homeserver.messages(ROOM, false, null, Integer.MAX_VALUE);
+		var page = this.homeserver.messages(ROOM, false, null, Integer.MAX_VALUE, null);
 		assertThat(page.chunk()).hasSize(SimulatedHomeserver.MAX_TIMELINE);
 		assertThat(page.chunk()).noneMatch((event) -> event.eventId().equals(first));
 		assertThat(this.homeserver.state(ROOM, "org.example.t", "first")).isPresent();

@@ -140,6 +140,26 @@ class SimulatorIntegrationTests {
 	}
 
 	@Test
+	void theDemoWidgetReadsWhoIsInTheCallAndTheNewestMessages() {
+		String member = joined("READER");
+		Response state = this.http.post("/v1/read_events", DEMO,
+				"{\"type\": \"" + MEMBER + "\", \"state_key\": \"" + member + "\"}");
+		assertThat(state.status()).isEqualTo(200);
+		assertThat(state.json().at("/events/0/content/application").stringValue()).isEqualTo("m.call");
+		assertThat(state.json().at("/events/0/sender").stringValue()).isEqualTo("@demo:localhost");
+		assertThat(state.json().get("events")).hasSize(1);
+
+		assertThat(this.http
+			.post("/v1/send_event", DEMO,
+					"{\"type\": \"m.room.message\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"read me\"}}")
+			.status()).isEqualTo(200);
+		Response timeline = this.http.post("/v1/read_events", DEMO, "{\"type\": \"m.room.message\", \"limit\": 1}");
+		assertThat(timeline.status()).isEqualTo(200);
+		assertThat(timeline.json().get("events")).hasSize(1);
+		assertThat(timeline.json().at("/events/0/content/body").stringValue()).isEqualTo("read me");
+	}
+
+	@Test
 	void theDemoWidgetGetsAnOpenIdTokenOfTheSimulatorsUser() {
 		Response openId = this.http.post("/v1/openid", DEMO, "");
 		assertThat(openId.status()).isEqualTo(200);

@@ -95,7 +95,7 @@ class TransportTests {
 					"""
 							{"api": "fromWidget", "widgetId": "call", "requestId": "widgetapi-1", "action": "supported_api_versions",
 							 "data": {},
-							 "response": {"supported_versions": ["0.0.1", "0.0.2", "org.matrix.msc2762", "org.matrix.msc2974"]}}""");
+							 "response": {"supported_versions": ["0.0.1", "0.0.2", "org.matrix.msc2762", "org.matrix.msc2974", "org.matrix.msc2876"]}}""");
 	}
 
 	@Test
@@ -269,12 +269,12 @@ class TransportTests {
 	void unknownActionIsAnErrorReply() {
 		assertThat(envelope("call-token",
 				"""
-						{"api": "fromWidget", "widgetId": "call", "requestId": "r10", "action": "org.matrix.msc2876.read_events",
+						{"api": "fromWidget", "widgetId": "call", "requestId": "r10", "action": "org.matrix.msc3869.read_relations",
 						 "data": {"type": "m.room.message"}}"""))
 			.hasStatusOk()
 			.bodyJson()
 			.extractingPath("$.response.error.message")
-			.isEqualTo("Unknown or unsupported action: org.matrix.msc2876.read_events");
+			.isEqualTo("Unknown or unsupported action: org.matrix.msc3869.read_relations");
 	}
 
 	@Test

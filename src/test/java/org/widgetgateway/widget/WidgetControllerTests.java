@@ -53,8 +53,9 @@ class WidgetControllerTests {
 				this.mvc.get().uri("/v1/supported_api_versions").header(HttpHeaders.AUTHORIZATION, "Bearer call-token"))
 			.hasStatusOk()
 			.bodyJson()
-			.isStrictlyEqualTo("""
-					{"supported_versions": ["0.0.1", "0.0.2", "org.matrix.msc2762", "org.matrix.msc2974"]}""");
+			.isStrictlyEqualTo(
+					"""
+							{"supported_versions": ["0.0.1", "0.0.2", "org.matrix.msc2762", "org.matrix.msc2974", "org.matrix.msc2876"]}""");
 	}
 
 	@Test
