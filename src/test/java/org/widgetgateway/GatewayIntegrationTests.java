@@ -9,21 +9,31 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 import java.util.stream.Collectors;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.wiremock.spring.ConfigureWireMock;
 import org.wiremock.spring.EnableWireMock;
+import org.reactivestreams.Subscription;
 import org.wiremock.spring.InjectWireMock;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.SignalType;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -36,9 +46,15 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.test.context.ActiveProfiles;
 
+import org.widgetgateway.stream.EventStreams;
+import org.widgetgateway.widget.Widget;
+import org.widgetgateway.widget.WidgetRegistry;
+
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.absent;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
@@ -164,6 +180,170 @@ class GatewayIntegrationTests {
 			assertThat(answer.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
 		}
 		assertThat(client.send(slow, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void theStreamDeliversEachPermittedEventOnceInOrderAndResumesWithLastEventId() throws Exception {
+		String sync = "/_matrix/client/v3/sync";
+		String member = "org.matrix.msc3401.call.member";
+		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state"))
+			.willReturn(okJson("[" + event("$before", "!call:example.org", member, "\"_@a_A_m.call\"", "{}") + "]")));
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
+			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
+			.willReturn(okJson("""
+					{"next_batch": "s2", "rooms": {"join": {
+					  "!call:example.org": {"timeline": {"limited": false, "events": [%s, %s, %s]}},
+					  "!third:example.org": {"timeline": {"events": [%s]}}}}}""".formatted(
+					event("$join", "!call:example.org", member, "\"_@b_B_m.call\"", "{\"application\": \"m.call\"}"),
+					event("$text", "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}"),
+					event("$notice", "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.notice\"}"),
+					event("$elsewhere", "!third:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}")))));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2"))
+			.inScenario("sync")
+			.whenScenarioStateIs(Scenario.STARTED)
+			.willReturn(aResponse().withStatus(502).withBody("Bad Gateway"))
+			.willSetStateTo("back"));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2"))
+			.inScenario("sync")
+			.whenScenarioStateIs("back")
+			.willReturn(okJson("""
+					{"next_batch": "s3", "rooms": {"join": {"!other:example.org": {"timeline": {"events": [%s]}}}}}"""
+				.formatted(
+						event("$after", "!other:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}")))));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s3"))
+			.willReturn(okJson("{\"next_batch\": \"s3\"}").withFixedDelay(1000)));
+
+		String joinId;
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "reader-token", null)) {
+			assertThat(stream.status()).isEqualTo(200);
+			List<String> seen = new ArrayList<>();
+			String first = null;
+			while (seen.size() < 5) {
+				Map<String, String> next = stream.next(Duration.ofSeconds(20));
+				assertThat(next).as("event %d after %s", seen.size() + 1, seen).isNotNull();
+				seen.add(described(next));
+				if (first == null && "send_event".equals(next.get("event"))) {
+					first = next.get("id");
+				}
+			}
+			assertThat(seen).containsExactly("update_state:$before", "send_event:$join", "update_state:$join",
+					"send_event:$text", "send_event:$after");
+			assertThat(stream.next(Duration.ofMillis(1500))).isNull();
+			joinId = first;
+		}
+
+		try (SseTestClient resumed = new SseTestClient(this.port, "/v1/events", "reader-token", joinId)) {
+			List<String> again = new ArrayList<>();
+			for (int i = 0; i < 3; i++) {
+				Map<String, String> next = resumed.next(Duration.ofSeconds(20));
+				assertThat(next).as("resumed event %d after %s", i + 1, again).isNotNull();
+				again.add(described(next));
+			}
+			assertThat(again).containsExactly("update_state:$join", "send_event:$text", "send_event:$after");
+		}
+		finally {
+			this.context.getBean(EventStreams.class).destroy();
+		}
+	}
+
+	@Test
+	void aReaderThatFallsBehindIsToldSoAndClosedWhileTheLoopGoesOn() {
+		String sync = "/_matrix/client/v3/sync";
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
+			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		String flood = IntStream.range(0, EventStreams.BUFFER + 50)
+			.mapToObj((i) -> event("$m" + i, "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}"))
+			.collect(Collectors.joining(","));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
+			.willReturn(okJson("{\"next_batch\": \"s2\", \"rooms\": {\"join\": {\"!call:example.org\": "
+					+ "{\"timeline\": {\"events\": [" + flood + "]}}}}}")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2"))
+			.willReturn(okJson("{\"next_batch\": \"s2\"}").withFixedDelay(500)));
+		EventStreams streams = this.context.getBean(EventStreams.class);
+		Widget reader = this.context.getBean(WidgetRegistry.class).findByToken("reader-token").orElseThrow();
+		List<ServerSentEvent<JsonNode>> received = new CopyOnWriteArrayList<>();
+		AtomicBoolean closed = new AtomicBoolean();
+		BaseSubscriber<ServerSentEvent<JsonNode>> slow = new BaseSubscriber<>() {
+
+			@Override
+			protected void hookOnSubscribe(Subscription subscription) {
+				request(1);
+			}
+
+			@Override
+			protected void hookOnNext(ServerSentEvent<JsonNode> event) {
+				if (event.event() != null) {
+					received.add(event);
+				}
+			}
+
+			@Override
+			protected void hookFinally(SignalType type) {
+				closed.set(true);
+			}
+
+		};
+		try {
+			streams.open(reader, null).subscribe(slow);
+			await().atMost(Duration.ofSeconds(20))
+				.until(() -> !this.homeserver
+					.findAll(getRequestedFor(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2")))
+					.isEmpty());
+			assertThat(received).extracting(ServerSentEvent::event).containsExactly("update_state");
+
+			slow.request(Long.MAX_VALUE);
+			await().atMost(Duration.ofSeconds(20))
+				.untilAsserted(() -> assertThat(closed)
+					.as("closed after %d events, the last %s", received.size(),
+							received.isEmpty() ? null : received.get(received.size() - 1).event())
+					.isTrue());
+			// The buffer (and the stream's own prefetch) held what the reader did not
+			// take; no more was kept.
+			assertThat(received).filteredOn((event) -> "send_event".equals(event.event()))
+				.hasSizeBetween(EventStreams.BUFFER - 32, EventStreams.BUFFER + 32);
+			ServerSentEvent<JsonNode> last = received.get(received.size() - 1);
+			assertThat(last.event()).isEqualTo("error");
+			assertThat(last.data().path("errcode").stringValue()).isEqualTo("M_LIMIT_EXCEEDED");
+
+			List<ServerSentEvent<JsonNode>> fresh = streams.open(reader, null)
+				.filter((event) -> event.event() != null)
+				.take(1)
+				.collectList()
+				.block(Duration.ofSeconds(20));
+			assertThat(fresh).extracting(ServerSentEvent::event).containsExactly("update_state");
+		}
+		finally {
+			slow.dispose();
+			streams.destroy();
+		}
+	}
+
+	/** An SSE event as {@code action:event ids}, after checking its envelope. */
+	private static String described(Map<String, String> sse) {
+		JsonNode envelope = JsonMapper.shared().readTree(sse.get("data"));
+		assertThat(envelope.path("api").stringValue()).isEqualTo("toWidget");
+		assertThat(envelope.path("widgetId").stringValue()).isEqualTo("reader");
+		assertThat(envelope.path("action").stringValue()).isEqualTo(sse.get("event"));
+		JsonNode data = envelope.path("data");
+		String ids = data.has("state") ? data.path("state")
+			.valueStream()
+			.map((event) -> event.path("event_id").stringValue())
+			.collect(Collectors.joining(",")) : data.path("event_id").stringValue();
+		return sse.get("event") + ":" + ids;
+	}
+
+	private static String event(String id, String room, String type, String stateKey, String content) {
+		return """
+				{"event_id": "%s", "room_id": "%s", "type": "%s", %s "sender": "@a:example.org",
+				 "origin_server_ts": 1, "content": %s}""".formatted(id, room, type,
+				(stateKey != null) ? "\"state_key\": " + stateKey + "," : "", content);
 	}
 
 	@Test

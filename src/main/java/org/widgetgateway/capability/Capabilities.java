@@ -141,6 +141,22 @@ public final class Capabilities {
 		return this.events.stream().anyMatch((event) -> event.allowsRoomEvent(Direction.RECEIVE, type, msgtype));
 	}
 
+	/** The state event types the widget may read, whatever the state key. */
+	public Set<String> receivedStateTypes() {
+		return this.events.stream()
+			.filter((event) -> event.direction() == Direction.RECEIVE && event.state())
+			.map(EventCapability::type)
+			.collect(Collectors.toUnmodifiableSet());
+	}
+
+	/** The event types the widget may read or receive, state or not. */
+	public Set<String> receivedTypes() {
+		return this.events.stream()
+			.filter((event) -> event.direction() == Direction.RECEIVE)
+			.map(EventCapability::type)
+			.collect(Collectors.toUnmodifiableSet());
+	}
+
 	/** Whether the widget may act in the given room besides its own. */
 	public boolean canUseTimeline(String roomId) {
 		return this.timelineRooms.contains(ANY_ROOM) || this.timelineRooms.contains(roomId);

@@ -222,6 +222,27 @@ public class HomeserverClient {
 	}
 
 	/**
+	 * One {@code /sync} long-poll of an account: what happened since {@code since} in the
+	 * rooms and of the types that {@code filter} names, waiting up to {@code timeout} for
+	 * something to happen. Not repeated here: the caller's loop backs off and polls
+	 * again.
+	 * @param account the account
+	 * @param filter the inline JSON filter
+	 * @param since the previous answer's {@code next_batch}, or {@code null} for a first
+	 * sync
+	 * @param timeout how long the homeserver may wait for an event; shorter than the
+	 * response timeout
+	 * @return the homeserver's answer
+	 */
+	public Mono<JsonNode> sync(MatrixAccount account, String filter, @Nullable String since, Duration timeout) {
+		Path path = (since != null)
+				? HomeserverHttp.path("/_matrix/client/v3/sync?filter={filter}&timeout={timeout}&since={since}", filter,
+						timeout.toMillis(), since)
+				: HomeserverHttp.path("/_matrix/client/v3/sync?filter={filter}&timeout=0", filter);
+		return this.http.call(account, HttpMethod.GET, path, null);
+	}
+
+	/**
 	 * A room's current state, as the account sees it.
 	 * @param account the account
 	 * @param roomId the room

@@ -234,7 +234,38 @@ class SimulatedHomeserver {
 		if (stateKey != null) {
 			room.state.put(type + '\n' + stateKey, event);
 		}
+		notifyAll();
 		return event;
+	}
+
+	/**
+	 * The events sent since a stream position, waiting up to {@code timeoutMs} for one (a
+	 * {@code /sync} long-poll); without a position, none: a first sync only learns where
+	 * the stream stands.
+	 * @param since the position of the previous sync, or {@code null} for a first sync
+	 * @param timeoutMs how long to wait for an event
+	 * @param rooms the rooms to report, or {@code null} for all
+	 * @param types the event types to report, or {@code null} for all
+	 * @return the events, oldest first, and the position to sync from next
+	 * @throws InterruptedException if the wait is interrupted
+	 */
+	synchronized Batch sync(@Nullable Long since, long timeoutMs, @Nullable Set<String> rooms,
+			@Nullable Set<String> types) throws InterruptedException {
+		if (since == null) {
+			return new Batch(List.of(), this.streamPosition);
+		}
+		long deadline = now() + Math.max(0, timeoutMs);
+		while (this.streamPosition <= since && now() < deadline) {
+			wait(Math.max(1, deadline - now()));
+		}
+		List<Event> events = this.rooms.values()
+			.stream()
+			.filter((room) -> rooms == null || rooms.contains(room.roomId()))
+			.flatMap((room) -> room.timeline.stream())
+			.filter((event) -> event.position() > since && (types == null || types.contains(event.type())))
+			.sorted(Comparator.comparingLong(Event::position))
+			.toList();
+		return new Batch(events, this.streamPosition);
 	}
 
 	private long now() {
@@ -285,6 +316,16 @@ class SimulatedHomeserver {
 	 */
 	record Event(String eventId, String roomId, String type, @Nullable String stateKey, ObjectNode content,
 			String sender, long originServerTs, long position) {
+
+	}
+
+	/**
+	 * What a {@code /sync} reports.
+	 *
+	 * @param events the new events, oldest first
+	 * @param position the position to sync from next
+	 */
+	record Batch(List<Event> events, long position) {
 
 	}
 

@@ -143,6 +143,55 @@ class SimulatorController {
 	}
 
 	/**
+	 * A long-poll for new events, as Synapse answers it: joined rooms' timelines since
+	 * {@code since}, for the rooms and types of an inline filter.
+	 */
+	@GetMapping("/v3/sync")
+	ObjectNode sync(@RequestParam(required = false) @Nullable String since,
+			@RequestParam(defaultValue = "0") long timeout, @RequestParam(required = false) @Nullable String filter)
+			throws InterruptedException {
+		JsonNode room = parsedFilter(filter).path("room");
+		Set<String> rooms = strings(room.get("rooms"));
+		Set<String> types = strings(room.path("timeline").get("types"));
+		SimulatedHomeserver.Batch batch = this.homeserver.sync(position(since), Math.min(timeout, 30_000), rooms,
+				types);
+		ObjectNode answer = this.jsonMapper.createObjectNode();
+		answer.put("next_batch", "s" + batch.position());
+		ObjectNode join = answer.putObject("rooms").putObject("join");
+		for (Event event : batch.events()) {
+			ObjectNode joined = join.has(event.roomId()) ? (ObjectNode) join.get(event.roomId())
+					: join.putObject(event.roomId());
+			if (!joined.has("timeline")) {
+				joined.putObject("timeline").put("limited", false).putArray("events");
+				joined.putObject("state").putArray("events");
+			}
+			((ArrayNode) joined.get("timeline").get("events")).add(toJson(event));
+		}
+		return answer;
+	}
+
+	private JsonNode parsedFilter(@Nullable String filter) {
+		if (filter == null) {
+			return this.jsonMapper.createObjectNode();
+		}
+		try {
+			return this.jsonMapper.readTree(filter);
+		}
+		catch (JacksonException ex) {
+			throw MatrixError.invalidParam("filter must be a JSON filter");
+		}
+	}
+
+	private static @Nullable Set<String> strings(@Nullable JsonNode list) {
+		if (list == null || !list.isArray()) {
+			return null;
+		}
+		Set<String> strings = new HashSet<>();
+		list.forEach((item) -> strings.add(item.asString()));
+		return strings;
+	}
+
+	/**
 	 * The event types of a room event filter's {@code types}, or {@code null} for any.
 	 */
 	private @Nullable Set<String> types(@Nullable String filter) {

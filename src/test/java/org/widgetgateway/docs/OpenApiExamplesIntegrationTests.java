@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import org.widgetgateway.HttpTestClient;
+import org.widgetgateway.SseTestClient;
 import org.widgetgateway.HttpTestClient.Response;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,7 +53,9 @@ class OpenApiExamplesIntegrationTests {
 			operations.add(operation.getKey() + " " + path.getKey());
 			JsonNode success = operation.getValue().path("responses").path("200");
 			assertThat(success.isMissingNode()).as("%s %s documents 200", operation.getKey(), path.getKey()).isFalse();
-			JsonNode json = success.path("content").path("application/json");
+			JsonNode content = success.path("content");
+			JsonNode json = content.has("text/event-stream") ? content.path("text/event-stream")
+					: content.path("application/json");
 			assertThat(json.has("schema")).as("%s %s: 200 has a schema", operation.getKey(), path.getKey()).isTrue();
 			assertThat(json.has("example") || json.has("examples"))
 				.as("%s %s: 200 has an example", operation.getKey(), path.getKey())
@@ -68,7 +72,7 @@ class OpenApiExamplesIntegrationTests {
 				}
 			});
 		}));
-		assertThat(operations).hasSize(9);
+		assertThat(operations).hasSize(10);
 	}
 
 	@Test
@@ -83,6 +87,14 @@ class OpenApiExamplesIntegrationTests {
 						uri = uri.replace("{" + parameter.get("name").stringValue() + "}",
 								parameter.get("example").asString());
 					}
+				}
+				if (operation.getValue().path("responses").path("200").path("content").has("text/event-stream")) {
+					try (SseTestClient stream = new SseTestClient(this.port, uri, "demo-token", null)) {
+						assertThat(stream.status()).as("%s %s", operation.getKey(), uri).isEqualTo(200);
+						assertThat(stream.next(Duration.ofSeconds(20))).as("the first event of %s", uri).isNotNull();
+					}
+					executed.add(operation.getKey() + " " + uri);
+					continue;
 				}
 				for (String body : exampleBodies(operation.getValue())) {
 					HttpRequest.Builder request = HttpRequest

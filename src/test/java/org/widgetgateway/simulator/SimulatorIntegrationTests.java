@@ -1,6 +1,9 @@
 package org.widgetgateway.simulator;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -15,6 +18,7 @@ import org.springframework.context.ApplicationContext;
 
 import org.widgetgateway.HttpTestClient;
 import org.widgetgateway.HttpTestClient.Response;
+import org.widgetgateway.SseTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -157,6 +161,34 @@ class SimulatorIntegrationTests {
 		assertThat(timeline.status()).isEqualTo(200);
 		assertThat(timeline.json().get("events")).hasSize(1);
 		assertThat(timeline.json().at("/events/0/content/body").stringValue()).isEqualTo("read me");
+	}
+
+	@Test
+	void theStreamShowsTheJoinAndThenTheLeaveWhenTheDelayRunsOut() throws Exception {
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "demo-token", null)) {
+			assertThat(stream.status()).isEqualTo(200);
+			Map<String, String> initial = stream.next(Duration.ofSeconds(20));
+			assertThat(initial).isNotNull().containsEntry("event", "update_state");
+			assertThat(initial.get("data")).contains("\"api\":\"toWidget\"", "\"widgetId\":\"demo\"");
+
+			String member = joined("STREAM");
+			scheduleLeave(member, 1500);
+			List<Map<String, String>> seen = new ArrayList<>();
+			await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+				Map<String, String> next = stream.next(Duration.ofMillis(200));
+				if (next != null) {
+					seen.add(next);
+				}
+				assertThat(seen).filteredOn((event) -> event.get("data").contains(member))
+					.extracting((event) -> event.get("event"))
+					.containsExactly("send_event", "update_state", "send_event", "update_state");
+			});
+			List<Map<String, String>> mine = seen.stream()
+				.filter((event) -> event.get("data").contains(member))
+				.toList();
+			assertThat(mine.get(0).get("data")).contains("\"application\":\"m.call\"");
+			assertThat(mine.get(2).get("data")).contains("\"content\":{}");
+		}
 	}
 
 	@Test

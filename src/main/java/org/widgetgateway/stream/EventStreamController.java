@@ -1,0 +1,68 @@
+package org.widgetgateway.stream;
+
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import tools.jackson.databind.JsonNode;
+
+import org.springframework.http.MediaType;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+import org.widgetgateway.docs.ApiErrors;
+import org.widgetgateway.widget.Widget;
+
+/**
+ * {@code GET /v1/events}: the widget's live stream of toWidget pushes, as server-sent
+ * events.
+ */
+@RestController
+@RequestMapping("/v1")
+@Tag(name = "Reading")
+class EventStreamController {
+
+	private final EventStreams streams;
+
+	EventStreamController(EventStreams streams) {
+		this.streams = streams;
+	}
+
+	@GetMapping(path = "/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+	@Operation(summary = "A live stream of the events the widget may receive (server-sent events)",
+			description = "Each event's data is a toWidget envelope, as a widget host pushes it over postMessage: first "
+					+ "one `update_state` with the current state of every state type the widget may read (none without "
+					+ "receive.state_event capabilities), then `send_event` for each new event its receive capabilities "
+					+ "cover in its rooms, and `update_state` for each state change. Each SSE `id` resumes the stream: "
+					+ "reconnect with `Last-Event-ID` within the gateway's window (1000 events, 30 s after the last "
+					+ "stream of an account closed) and nothing is lost; later, the stream starts afresh with an "
+					+ "`update_state`. A reader that falls 256 events behind gets an `error` event and is disconnected.")
+	@ApiResponse(responseCode = "200", description = "The stream",
+			content = @Content(mediaType = "text/event-stream", schema = @Schema(type = "string"),
+					examples = @ExampleObject(
+							value = """
+									id:k3x9q-0-2147483647
+									event:update_state
+									data:{"api":"toWidget","widgetId":"demo","requestId":"wg-stream-1","action":"update_state","data":{"state":[]}}
+
+									id:k3x9q-1-0
+									event:send_event
+									data:{"api":"toWidget","widgetId":"demo","requestId":"wg-stream-2","action":"send_event","data":{"type":"org.matrix.msc3401.call.member","state_key":"_@demo:localhost_DEV_m.call","sender":"@demo:localhost","room_id":"!demo:localhost","event_id":"$h0pm","origin_server_ts":1764331200000,"content":{"application":"m.call"}}}
+									""")))
+	@ApiErrors
+	Flux<ServerSentEvent<JsonNode>> events(@AuthenticationPrincipal Widget widget,
+			@Parameter(description = "The `id` of the last event a previous stream got, to resume it.") @RequestHeader(
+					name = "Last-Event-ID", required = false) @Nullable String lastEventId) {
+		return this.streams.open(widget, lastEventId);
+	}
+
+}

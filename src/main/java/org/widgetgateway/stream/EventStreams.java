@@ -1,0 +1,276 @@
+package org.widgetgateway.stream;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.stereotype.Service;
+
+import org.widgetgateway.GatewayProperties;
+import org.widgetgateway.capability.Capabilities;
+import org.widgetgateway.homeserver.HomeserverClient;
+import org.widgetgateway.homeserver.MatrixAccount;
+import org.widgetgateway.stream.SyncLoop.Listener;
+import org.widgetgateway.stream.SyncLoop.Numbered;
+import org.widgetgateway.widget.Widget;
+
+/**
+ * A widget's live stream of events: toWidget envelopes as a widget host pushes them, an
+ * {@code update_state} with the current state of every state type the widget may read
+ * first, then {@code send_event} (and {@code update_state} for state events) for each new
+ * event its receive capabilities cover, in its own room and the rooms its timeline
+ * capabilities name. Behind the streams of one Matrix account is one {@link SyncLoop}.
+ * Each stream has a bounded buffer: a reader that falls that far behind is told so and
+ * disconnected, and never holds the loop or the other streams up.
+ */
+@Service
+public class EventStreams implements DisposableBean {
+
+	/** Envelopes a stream may have waiting to be written. */
+	public static final int BUFFER = 256;
+
+	/** Events a loop keeps for streams that reconnect. */
+	static final int HISTORY = 1000;
+
+	/** How long a loop keeps running after its last stream closed, for reconnects. */
+	static final Duration GRACE = Duration.ofSeconds(30);
+
+	private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+	private final HomeserverClient homeserver;
+
+	private final JsonMapper jsonMapper;
+
+	private final Duration pollTimeout;
+
+	private final Map<MatrixAccount, SyncLoop> loops = new HashMap<>();
+
+	private final AtomicLong requests = new AtomicLong();
+
+	EventStreams(HomeserverClient homeserver, JsonMapper jsonMapper, GatewayProperties properties) {
+		this.homeserver = homeserver;
+		this.jsonMapper = jsonMapper;
+		Duration responseTimeout = properties.homeserver().responseTimeout();
+		Duration timeout = responseTimeout.minusSeconds(2);
+		this.pollTimeout = timeout.isNegative() || timeout.isZero() ? responseTimeout.dividedBy(2)
+				: (timeout.compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : timeout);
+	}
+
+	/**
+	 * Opens a widget's stream.
+	 * @param widget the widget
+	 * @param lastEventId the id of the last event a previous stream got
+	 * ({@code Last-Event-ID}), or {@code null}
+	 * @return the stream
+	 */
+	public Flux<ServerSentEvent<JsonNode>> open(Widget widget, @Nullable String lastEventId) {
+		return Flux.defer(() -> {
+			Sinks.Many<ServerSentEvent<JsonNode>> sink = Sinks.many()
+				.unicast()
+				.onBackpressureBuffer(Queues.<ServerSentEvent<JsonNode>>get(BUFFER).get());
+			SyncLoop loop;
+			Listener listener;
+			boolean resumed;
+			synchronized (this.loops) {
+				loop = this.loops.computeIfAbsent(widget.account(), (account) -> new SyncLoop(account, this.homeserver,
+						this.jsonMapper, this.pollTimeout, HISTORY));
+				Position resumeFrom = Position.parse(lastEventId, loop.epoch);
+				listener = new Listener(widget, (numbered) -> emit(sink, widget, loop, numbered, resumeFrom));
+				resumed = loop.add(listener, (resumeFrom != null) ? resumeFrom.number() - 1 : null);
+			}
+			long startedAt = loop.lastNumber();
+			Flux<ServerSentEvent<JsonNode>> initial = resumed ? Flux.empty()
+					: initialState(widget)
+						.map((state) -> event("update_state", state, widget,
+								new Position(loop.epoch, startedAt, Integer.MAX_VALUE)))
+						.flux();
+			return Flux.concat(initial, sink.asFlux())
+				.mergeWith(
+						Flux.interval(HEARTBEAT).map((tick) -> ServerSentEvent.<JsonNode>builder().comment("").build()))
+				.onErrorResume(FellBehind.class,
+						(ex) -> Flux.just(ServerSentEvent.<JsonNode>builder()
+							.event("error")
+							.data(this.jsonMapper.createObjectNode()
+								.put("errcode", "M_LIMIT_EXCEEDED")
+								.put("error", "This stream fell more than " + BUFFER
+										+ " events behind and is closed; reconnect with Last-Event-ID to resume"))
+							.build()))
+				.doFinally((signal) -> closed(loop, listener));
+		});
+	}
+
+	private void emit(Sinks.Many<ServerSentEvent<JsonNode>> sink, Widget widget, SyncLoop loop, Numbered numbered,
+			@Nullable Position resumeFrom) {
+		List<ObjectNode> envelopes = envelopes(widget, numbered);
+		for (int i = 0; i < envelopes.size(); i++) {
+			if (resumeFrom != null && numbered.number() == resumeFrom.number() && i <= resumeFrom.index()) {
+				continue;
+			}
+			ObjectNode envelope = envelopes.get(i);
+			Sinks.EmitResult result = sink.tryEmitNext(event(envelope.get("action").stringValue(), envelope.get("data"),
+					widget, new Position(loop.epoch, numbered.number(), i)));
+			if (result == Sinks.EmitResult.FAIL_OVERFLOW) {
+				sink.tryEmitError(new FellBehind());
+				return;
+			}
+		}
+	}
+
+	/**
+	 * The pushes an event makes for a widget, as the reference host filters them: nothing
+	 * outside its rooms or its receive capabilities; a state event it may read is a
+	 * {@code send_event} and an {@code update_state}; a state change outside the timeline
+	 * only an {@code update_state}.
+	 */
+	private List<ObjectNode> envelopes(Widget widget, Numbered numbered) {
+		Capabilities capabilities = widget.capabilities();
+		if (!numbered.roomId().equals(widget.roomId()) && !capabilities.canUseTimeline(numbered.roomId())) {
+			return List.of();
+		}
+		JsonNode event = numbered.event();
+		String type = event.path("type").asString();
+		JsonNode stateKey = event.get("state_key");
+		List<ObjectNode> envelopes = new ArrayList<>(2);
+		if (stateKey != null && stateKey.isString()) {
+			if (capabilities.canReceiveStateEvent(type, stateKey.stringValue())) {
+				if (!numbered.stateOnly()) {
+					envelopes.add(envelope("send_event", event));
+				}
+				ObjectNode state = this.jsonMapper.createObjectNode();
+				state.putArray("state").add(event);
+				envelopes.add(envelope("update_state", state));
+			}
+		}
+		else if (!numbered.stateOnly()
+				&& capabilities.canReceiveRoomEvent(type, event.path("content").path("msgtype").asString(null))) {
+			envelopes.add(envelope("send_event", event));
+		}
+		return envelopes;
+	}
+
+	private ObjectNode envelope(String action, JsonNode data) {
+		ObjectNode envelope = this.jsonMapper.createObjectNode();
+		envelope.put("action", action);
+		envelope.set("data", data);
+		return envelope;
+	}
+
+	private ServerSentEvent<JsonNode> event(String action, JsonNode data, Widget widget, Position position) {
+		ObjectNode envelope = this.jsonMapper.createObjectNode()
+			.put("api", "toWidget")
+			.put("widgetId", widget.id())
+			.put("requestId", "wg-stream-" + this.requests.incrementAndGet())
+			.put("action", action);
+		envelope.set("data", data);
+		return ServerSentEvent.<JsonNode>builder(envelope).id(position.toString()).event(action).build();
+	}
+
+	/**
+	 * The current state of every state type the widget may read, in every room it may
+	 * read, as one {@code update_state}; nothing for a widget that may read no state.
+	 */
+	private Mono<JsonNode> initialState(Widget widget) {
+		Capabilities capabilities = widget.capabilities();
+		Set<String> types = capabilities.receivedStateTypes();
+		if (types.isEmpty()) {
+			return Mono.empty();
+		}
+		Set<String> rooms = new LinkedHashSet<>();
+		rooms.add(widget.roomId());
+		capabilities.namedTimelineRooms().stream().filter(capabilities::canUseTimeline).forEach(rooms::add);
+		return Flux.fromIterable(rooms)
+			.concatMap((roomId) -> this.homeserver.roomState(widget.account(), roomId).flatMapMany(Flux::fromIterable))
+			.filter((event) -> event.path("state_key").isString() && types.contains(event.path("type").asString())
+					&& capabilities.canReceiveStateEvent(event.path("type").asString(),
+							event.path("state_key").asString()))
+			.collectList()
+			.map((state) -> {
+				ObjectNode update = this.jsonMapper.createObjectNode();
+				ArrayNode events = update.putArray("state");
+				state.forEach(events::add);
+				return update;
+			});
+	}
+
+	private void closed(SyncLoop loop, Listener listener) {
+		loop.remove(listener);
+		Mono.delay(GRACE).subscribe((tick) -> {
+			synchronized (this.loops) {
+				if (loop.isIdle() && this.loops.get(listener.widget().account()) == loop) {
+					loop.stop();
+					this.loops.remove(listener.widget().account());
+				}
+			}
+		});
+	}
+
+	/** Number of the open loops, for tests and metrics. */
+	int loops() {
+		synchronized (this.loops) {
+			return this.loops.size();
+		}
+	}
+
+	@Override
+	public void destroy() {
+		synchronized (this.loops) {
+			this.loops.values().forEach(SyncLoop::stop);
+			this.loops.clear();
+		}
+	}
+
+	/**
+	 * Where a stream stands: the loop, the number of the event, and the index of the push
+	 * among that event's pushes. Its text is the SSE id.
+	 */
+	record Position(String epoch, long number, int index) {
+
+		@Override
+		public String toString() {
+			return this.epoch + "-" + this.number + "-" + this.index;
+		}
+
+		static @Nullable Position parse(@Nullable String id, String epoch) {
+			if (id == null) {
+				return null;
+			}
+			String[] parts = id.strip().split("-");
+			if (parts.length != 3 || !parts[0].equals(epoch)) {
+				return null;
+			}
+			try {
+				return new Position(parts[0], Long.parseLong(parts[1]), Integer.parseInt(parts[2]));
+			}
+			catch (NumberFormatException ex) {
+				return null;
+			}
+		}
+
+	}
+
+	private static final class FellBehind extends RuntimeException {
+
+		FellBehind() {
+			super(null, null, false, false);
+		}
+
+	}
+
+}

@@ -1,0 +1,231 @@
+package org.widgetgateway.stream;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import org.widgetgateway.homeserver.HomeserverClient;
+import org.widgetgateway.homeserver.MatrixAccount;
+import org.widgetgateway.widget.Widget;
+
+/**
+ * One {@code /sync} long-poll loop of one Matrix account, shared by every stream of the
+ * widgets acting as that account: its filter is the union of what they may see, and each
+ * event it reports is numbered and kept in a bounded history, so that a stream that
+ * reconnects with the number of the last event it got resumes without loss as long as
+ * that number is still in the history. It starts with the first stream and stops a grace
+ * period after the last one closed. A failing homeserver is polled again after a back-off
+ * that doubles up to {@link #MAX_BACK_OFF}, never in a tight loop.
+ */
+final class SyncLoop {
+
+	private static final Log logger = LogFactory.getLog(SyncLoop.class);
+
+	static final Duration MAX_BACK_OFF = Duration.ofSeconds(30);
+
+	private static final Duration FIRST_BACK_OFF = Duration.ofSeconds(1);
+
+	private final MatrixAccount account;
+
+	private final HomeserverClient homeserver;
+
+	private final JsonMapper jsonMapper;
+
+	private final Duration pollTimeout;
+
+	private final int historySize;
+
+	/** Tells each new loop's numbers from an earlier loop's. */
+	final String epoch = Long.toString(System.nanoTime() & Long.MAX_VALUE, 36);
+
+	private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+
+	private final Deque<Numbered> history = new ArrayDeque<>();
+
+	private long lastNumber;
+
+	private @Nullable String since;
+
+	private int failures;
+
+	private boolean stopped;
+
+	private @Nullable Disposable poll;
+
+	SyncLoop(MatrixAccount account, HomeserverClient homeserver, JsonMapper jsonMapper, Duration pollTimeout,
+			int historySize) {
+		this.account = account;
+		this.homeserver = homeserver;
+		this.jsonMapper = jsonMapper;
+		this.pollTimeout = pollTimeout;
+		this.historySize = historySize;
+	}
+
+	/**
+	 * Adds a listener, first handing it the events after {@code resumeAfter} that the
+	 * history still holds.
+	 * @param listener the listener
+	 * @param resumeAfter the number of the last event the stream got in this loop, or
+	 * {@code null} for none
+	 * @return whether the stream resumes without loss; if not, it starts afresh
+	 */
+	synchronized boolean add(Listener listener, @Nullable Long resumeAfter) {
+		boolean resumes = resumeAfter != null && resumeAfter <= this.lastNumber
+				&& (resumeAfter >= this.lastNumber - this.history.size());
+		if (resumes) {
+			this.history.stream().filter((event) -> event.number() > resumeAfter).forEach(listener.events());
+		}
+		this.listeners.add(listener);
+		if (this.poll == null && !this.stopped) {
+			poll();
+		}
+		return resumes;
+	}
+
+	synchronized void remove(Listener listener) {
+		this.listeners.remove(listener);
+	}
+
+	synchronized boolean isIdle() {
+		return this.listeners.isEmpty();
+	}
+
+	synchronized long lastNumber() {
+		return this.lastNumber;
+	}
+
+	synchronized void stop() {
+		this.stopped = true;
+		if (this.poll != null) {
+			this.poll.dispose();
+		}
+	}
+
+	private synchronized void poll() {
+		if (this.stopped) {
+			return;
+		}
+		String filter = this.jsonMapper.writeValueAsString(filter());
+		this.poll = this.homeserver.sync(this.account, filter, this.since, this.pollTimeout)
+			.subscribe(this::received, this::failed);
+	}
+
+	private void received(JsonNode batch) {
+		synchronized (this) {
+			boolean first = this.since == null;
+			this.failures = 0;
+			JsonNode next = batch.get("next_batch");
+			if (next != null && next.isString()) {
+				this.since = next.stringValue();
+			}
+			if (!first) {
+				batch.path("rooms").path("join").properties().forEach((room) -> {
+					room.getValue()
+						.path("state")
+						.path("events")
+						.forEach((event) -> dispatch(room.getKey(), event, true));
+					room.getValue()
+						.path("timeline")
+						.path("events")
+						.forEach((event) -> dispatch(room.getKey(), event, false));
+				});
+			}
+		}
+		poll();
+	}
+
+	private void dispatch(String roomId, JsonNode event, boolean stateOnly) {
+		if (!event.isObject()) {
+			return;
+		}
+		Numbered numbered = new Numbered(++this.lastNumber, roomId, (ObjectNode) event, stateOnly);
+		this.history.addLast(numbered);
+		if (this.history.size() > this.historySize) {
+			this.history.removeFirst();
+		}
+		this.listeners.forEach((listener) -> listener.events().accept(numbered));
+	}
+
+	private void failed(Throwable ex) {
+		Duration backOff;
+		synchronized (this) {
+			this.failures++;
+			backOff = FIRST_BACK_OFF.multipliedBy(1L << Math.min(this.failures - 1, 5));
+			if (backOff.compareTo(MAX_BACK_OFF) > 0) {
+				backOff = MAX_BACK_OFF;
+			}
+		}
+		logger.warn("Syncing with the homeserver failed (" + ex.getMessage() + "); trying again in "
+				+ backOff.toMillis() + "ms");
+		synchronized (this) {
+			if (!this.stopped) {
+				this.poll = Mono.delay(backOff).subscribe((tick) -> poll());
+			}
+		}
+	}
+
+	/** What the streaming widgets may see, together: their rooms and event types. */
+	private ObjectNode filter() {
+		Set<String> rooms = new TreeSet<>();
+		Set<String> types = new TreeSet<>();
+		Set<String> stateTypes = new TreeSet<>();
+		for (Listener listener : this.listeners) {
+			Widget widget = listener.widget();
+			rooms.add(widget.roomId());
+			rooms.addAll(widget.capabilities().namedTimelineRooms());
+			types.addAll(widget.capabilities().receivedTypes());
+			stateTypes.addAll(widget.capabilities().receivedStateTypes());
+		}
+		ObjectNode filter = this.jsonMapper.createObjectNode();
+		filter.putObject("presence").putArray("types");
+		filter.putObject("account_data").putArray("types");
+		ObjectNode room = filter.putObject("room");
+		room.set("rooms", this.jsonMapper.valueToTree(new ArrayList<>(rooms)));
+		ObjectNode timeline = room.putObject("timeline");
+		timeline.set("types", this.jsonMapper.valueToTree(new ArrayList<>(types)));
+		timeline.put("limit", 50);
+		room.putObject("state").set("types", this.jsonMapper.valueToTree(new ArrayList<>(stateTypes)));
+		room.putObject("ephemeral").putArray("types");
+		room.putObject("account_data").putArray("types");
+		return filter;
+	}
+
+	/**
+	 * An event the loop reported.
+	 *
+	 * @param number its number in this loop
+	 * @param roomId its room
+	 * @param event the event, as the homeserver serves it
+	 * @param stateOnly whether it came in the state section (a state change outside the
+	 * timeline) rather than the timeline
+	 */
+	record Numbered(long number, String roomId, ObjectNode event, boolean stateOnly) {
+
+	}
+
+	/**
+	 * A stream listening to the loop.
+	 *
+	 * @param widget the streaming widget
+	 * @param events takes each event, on the loop's thread: it must not block
+	 */
+	record Listener(Widget widget, Consumer<Numbered> events) {
+
+	}
+
+}
