@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -25,7 +27,9 @@ import org.springframework.stereotype.Service;
 
 import org.widgetgateway.GatewayProperties;
 import org.widgetgateway.capability.Capabilities;
+import org.widgetgateway.event.HomeserverFailures;
 import org.widgetgateway.homeserver.HomeserverClient;
+import org.widgetgateway.homeserver.HomeserverException;
 import org.widgetgateway.homeserver.MatrixAccount;
 import org.widgetgateway.stream.SyncLoop.Listener;
 import org.widgetgateway.stream.SyncLoop.Numbered;
@@ -64,8 +68,24 @@ public class EventStreams implements DisposableBean {
 
 	private final AtomicLong requests = new AtomicLong();
 
-	EventStreams(HomeserverClient homeserver, JsonMapper jsonMapper, GatewayProperties properties) {
+	private final HomeserverFailures failures;
+
+	/**
+	 * Room state fetched for opening streams, shared for a moment: a thousand streams
+	 * opened at once on one room ask the homeserver once. A fetch is shared only by
+	 * streams that joined their loop when it had reported the same events; the fetch
+	 * began after that, so it holds every event reported before, and each stream gets
+	 * every event reported after live.
+	 */
+	private final AsyncCache<StateKey, List<JsonNode>> roomStates = Caffeine.newBuilder()
+		.expireAfterWrite(Duration.ofSeconds(2))
+		.maximumSize(10_000)
+		.buildAsync();
+
+	EventStreams(HomeserverClient homeserver, HomeserverFailures failures, JsonMapper jsonMapper,
+			GatewayProperties properties) {
 		this.homeserver = homeserver;
+		this.failures = failures;
 		this.jsonMapper = jsonMapper;
 		Duration responseTimeout = properties.homeserver().responseTimeout();
 		Duration timeout = responseTimeout.minusSeconds(2);
@@ -97,7 +117,7 @@ public class EventStreams implements DisposableBean {
 			}
 			long startedAt = loop.lastNumber();
 			Flux<ServerSentEvent<JsonNode>> initial = resumed ? Flux.empty()
-					: initialState(widget)
+					: initialState(widget, loop.epoch, startedAt)
 						.map((state) -> event("update_state", state, widget,
 								new Position(loop.epoch, startedAt, Integer.MAX_VALUE)))
 						.flux();
@@ -186,7 +206,7 @@ public class EventStreams implements DisposableBean {
 	 * The current state of every state type the widget may read, in every room it may
 	 * read, as one {@code update_state}; nothing for a widget that may read no state.
 	 */
-	private Mono<JsonNode> initialState(Widget widget) {
+	private Mono<JsonNode> initialState(Widget widget, String epoch, long reported) {
 		Capabilities capabilities = widget.capabilities();
 		Set<String> types = capabilities.receivedStateTypes();
 		if (types.isEmpty()) {
@@ -196,17 +216,33 @@ public class EventStreams implements DisposableBean {
 		rooms.add(widget.roomId());
 		capabilities.namedTimelineRooms().stream().filter(capabilities::canUseTimeline).forEach(rooms::add);
 		return Flux.fromIterable(rooms)
-			.concatMap((roomId) -> this.homeserver.roomState(widget.account(), roomId).flatMapMany(Flux::fromIterable))
+			.concatMap((roomId) -> roomState(new StateKey(widget.account(), roomId, epoch, reported))
+				.flatMapMany(Flux::fromIterable))
 			.filter((event) -> event.path("state_key").isString() && types.contains(event.path("type").asString())
 					&& capabilities.canReceiveStateEvent(event.path("type").asString(),
 							event.path("state_key").asString()))
 			.collectList()
-			.map((state) -> {
+			.<JsonNode>map((state) -> {
 				ObjectNode update = this.jsonMapper.createObjectNode();
 				ArrayNode events = update.putArray("state");
 				state.forEach(events::add);
 				return update;
-			});
+			})
+			.onErrorMap(HomeserverException.class,
+					(ex) -> this.failures.toWidget("Error reading the current state", ex, widget.account()));
+	}
+
+	private Mono<List<JsonNode>> roomState(StateKey key) {
+		return Mono.fromFuture(() -> this.roomStates.get(key,
+				(ignored, executor) -> this.homeserver.roomState(key.account(), key.roomId()).toFuture()));
+	}
+
+	/**
+	 * A room's state as streams need it: of an account, fetched after its loop had
+	 * reported {@code reported} events.
+	 */
+	private record StateKey(MatrixAccount account, String roomId, String epoch, long reported) {
+
 	}
 
 	private void closed(SyncLoop loop, Listener listener) {
