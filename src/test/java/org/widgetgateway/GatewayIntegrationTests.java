@@ -250,6 +250,45 @@ class GatewayIntegrationTests {
 	}
 
 	@Test
+	void aLimitedTimelineIsFilledFromMessagesSoNoEventInTheGapIsLost() throws Exception {
+		String sync = "/_matrix/client/v3/sync";
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
+			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
+			.willReturn(okJson("""
+					{"next_batch": "s2", "rooms": {"join": {"!call:example.org": {"timeline": {
+					  "limited": true, "prev_batch": "p1", "events": [%s]}}}}}""".formatted(
+					event("$latest", "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}")))));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2"))
+			.willReturn(okJson("{\"next_batch\": \"s2\"}").withFixedDelay(1000)));
+		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/messages"))
+			.withQueryParam("from", equalTo("p1"))
+			.withQueryParam("to", equalTo("s1"))
+			.withQueryParam("dir", equalTo("b"))
+			.willReturn(okJson("{\"chunk\": [%s, %s]}".formatted(
+					event("$gap2", "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}"),
+					event("$gap1", "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}")))));
+
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "reader-token", null)) {
+			List<String> seen = new ArrayList<>();
+			while (seen.size() < 4) {
+				Map<String, String> next = stream.next(Duration.ofSeconds(20));
+				assertThat(next).as("event %d after %s", seen.size() + 1, seen).isNotNull();
+				seen.add(described(next));
+			}
+			assertThat(seen).containsExactly("update_state:", "send_event:$gap1", "send_event:$gap2",
+					"send_event:$latest");
+		}
+		finally {
+			this.context.getBean(EventStreams.class).destroy();
+		}
+	}
+
+	@Test
 	void aReaderThatFallsBehindIsToldSoAndClosedWhileTheLoopGoesOn() {
 		String sync = "/_matrix/client/v3/sync";
 		this.homeserver.stubFor(

@@ -1,6 +1,9 @@
 package org.widgetgateway.homeserver;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,6 +17,7 @@ import org.slf4j.MDC;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 import org.springframework.http.HttpMethod;
@@ -268,6 +272,33 @@ public class HomeserverClient {
 				this.http.jsonMapper().writeValueAsString(filter));
 		return repeatable(this.http.call(account, HttpMethod.GET, path, null))
 			.map((page) -> page.path("chunk").valueStream().filter(JsonNode::isObject).toList());
+	}
+
+	/**
+	 * The events of a gap in a room's timeline, which a {@code /sync} answer reported as
+	 * {@code limited}: from the answer's {@code prev_batch} back to the previous sync's
+	 * token, oldest first, of the given types, at most {@code limit}.
+	 * @param account the account
+	 * @param roomId the room
+	 * @param from the timeline's {@code prev_batch}
+	 * @param to the {@code since} of the sync that reported the gap
+	 * @param types the event types
+	 * @param limit the most events
+	 * @return the events, oldest first
+	 */
+	public Mono<List<JsonNode>> timelineGap(MatrixAccount account, String roomId, String from, String to,
+			Collection<String> types, int limit) {
+		ObjectNode filter = this.http.jsonMapper().createObjectNode();
+		ArrayNode named = filter.putArray("types");
+		types.forEach(named::add);
+		Path path = HomeserverHttp.path(ROOM + "/messages?dir=b&from={from}&to={to}&limit={limit}&filter={filter}",
+				roomId, from, to, limit, this.http.jsonMapper().writeValueAsString(filter));
+		return repeatable(this.http.call(account, HttpMethod.GET, path, null)).map((page) -> {
+			List<JsonNode> events = new ArrayList<>(
+					page.path("chunk").valueStream().filter(JsonNode::isObject).toList());
+			Collections.reverse(events);
+			return events;
+		});
 	}
 
 	/**

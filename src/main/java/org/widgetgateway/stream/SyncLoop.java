@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,6 +15,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -29,8 +31,10 @@ import org.widgetgateway.widget.Widget;
  * event it reports is numbered and kept in a bounded history, so that a stream that
  * reconnects with the number of the last event it got resumes without loss as long as
  * that number is still in the history. It starts with the first stream and stops a grace
- * period after the last one closed. A failing homeserver is polled again after a back-off
- * that doubles up to {@link #MAX_BACK_OFF}, never in a tight loop.
+ * period after the last one closed. A timeline the homeserver reports as {@code limited}
+ * is filled from {@code /messages} first, so that no event in the gap is lost. A failing
+ * homeserver is polled again after a back-off that doubles up to {@link #MAX_BACK_OFF},
+ * never in a tight loop.
  */
 final class SyncLoop {
 
@@ -39,6 +43,9 @@ final class SyncLoop {
 	static final Duration MAX_BACK_OFF = Duration.ofSeconds(30);
 
 	private static final Duration FIRST_BACK_OFF = Duration.ofSeconds(1);
+
+	/** The most events read to fill one gap in one room's timeline. */
+	private static final int GAP_LIMIT = 100;
 
 	private final MatrixAccount account;
 
@@ -126,27 +133,53 @@ final class SyncLoop {
 	}
 
 	private void received(JsonNode batch) {
+		String previous;
+		List<String> types;
 		synchronized (this) {
-			boolean first = this.since == null;
+			previous = this.since;
 			this.failures = 0;
 			JsonNode next = batch.get("next_batch");
 			if (next != null && next.isString()) {
 				this.since = next.stringValue();
 			}
-			if (!first) {
-				batch.path("rooms").path("join").properties().forEach((room) -> {
-					room.getValue()
-						.path("state")
-						.path("events")
-						.forEach((event) -> dispatch(room.getKey(), event, true));
-					room.getValue()
-						.path("timeline")
-						.path("events")
-						.forEach((event) -> dispatch(room.getKey(), event, false));
-				});
-			}
+			types = new ArrayList<>();
+			filter().path("room").path("timeline").path("types").forEach((type) -> types.add(type.asString()));
 		}
-		poll();
+		if (previous == null) {
+			poll();
+			return;
+		}
+		JsonNode joined = batch.path("rooms").path("join");
+		Flux.fromIterable(joined.propertyNames())
+			.filter((roomId) -> joined.path(roomId).path("timeline").path("limited").asBoolean(false)
+					&& joined.path(roomId).path("timeline").path("prev_batch").isString())
+			.concatMap((roomId) -> this.homeserver
+				.timelineGap(this.account, roomId, joined.path(roomId).path("timeline").path("prev_batch").asString(),
+						previous, types, GAP_LIMIT)
+				.map((events) -> Map.entry(roomId, events))
+				.onErrorResume((ex) -> {
+					logger.warn("The events of a gap in the timeline of " + roomId + " could not be read ("
+							+ ex.getMessage() + "); streams miss them");
+					return Mono.empty();
+				}))
+			.collectMap(Map.Entry::getKey, Map.Entry::getValue)
+			.subscribe((gaps) -> {
+				synchronized (this) {
+					joined.properties().forEach((room) -> {
+						room.getValue()
+							.path("state")
+							.path("events")
+							.forEach((event) -> dispatch(room.getKey(), event, true));
+						gaps.getOrDefault(room.getKey(), List.of())
+							.forEach((event) -> dispatch(room.getKey(), event, false));
+						room.getValue()
+							.path("timeline")
+							.path("events")
+							.forEach((event) -> dispatch(room.getKey(), event, false));
+					});
+				}
+				poll();
+			}, this::failed);
 	}
 
 	private void dispatch(String roomId, JsonNode event, boolean stateOnly) {
