@@ -153,7 +153,7 @@ class GatewayIntegrationTests {
 	@Test
 	void aWidgetWhoseCallsStallCannotHoldMoreThanItsPlacesAndTheOthersAreServed() throws Exception {
 		this.homeserver.stubFor(put(urlPathMatching(".*/rooms/!slow%3Aexample.org/.*")).atPriority(1)
-			.willReturn(okJson("{\"event_id\": \"$slow\"}").withFixedDelay(3000)));
+			.willReturn(okJson("{\"event_id\": \"$slow\"}").withFixedDelay(6000)));
 		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"event_id\": \"$fast\"}")));
 		String message = "{\"type\": \"m.room.message\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"hi\"}}";
 		HttpClient client = HttpClient.newHttpClient();

@@ -266,12 +266,22 @@ public class HomeserverClient {
 	 * @return the events, as the homeserver serves them
 	 */
 	public Mono<List<JsonNode>> roomMessages(MatrixAccount account, String roomId, String type, int limit) {
-		ObjectNode filter = this.http.jsonMapper().createObjectNode();
-		filter.putArray("types").add(type);
-		Path path = HomeserverHttp.path(ROOM + "/messages?dir=b&limit={limit}&filter={filter}", roomId, limit,
-				this.http.jsonMapper().writeValueAsString(filter));
+		return messages(account, HomeserverHttp.path(ROOM + "/messages?dir=b&limit={limit}&filter={filter}", roomId,
+				limit, typesFilter(List.of(type))));
+	}
+
+	/** A page of {@code /messages}, newest first. */
+	private Mono<List<JsonNode>> messages(MatrixAccount account, Path path) {
 		return repeatable(this.http.call(account, HttpMethod.GET, path, null))
 			.map((page) -> page.path("chunk").valueStream().filter(JsonNode::isObject).toList());
+	}
+
+	/** A room event filter of these types, as JSON. */
+	private String typesFilter(Collection<String> types) {
+		ObjectNode filter = this.http.jsonMapper().createObjectNode();
+		ArrayNode named = filter.putArray("types");
+		types.forEach(named::add);
+		return this.http.jsonMapper().writeValueAsString(filter);
 	}
 
 	/**
@@ -288,17 +298,14 @@ public class HomeserverClient {
 	 */
 	public Mono<List<JsonNode>> timelineGap(MatrixAccount account, String roomId, String from, String to,
 			Collection<String> types, int limit) {
-		ObjectNode filter = this.http.jsonMapper().createObjectNode();
-		ArrayNode named = filter.putArray("types");
-		types.forEach(named::add);
-		Path path = HomeserverHttp.path(ROOM + "/messages?dir=b&from={from}&to={to}&limit={limit}&filter={filter}",
-				roomId, from, to, limit, this.http.jsonMapper().writeValueAsString(filter));
-		return repeatable(this.http.call(account, HttpMethod.GET, path, null)).map((page) -> {
-			List<JsonNode> events = new ArrayList<>(
-					page.path("chunk").valueStream().filter(JsonNode::isObject).toList());
-			Collections.reverse(events);
-			return events;
-		});
+		return messages(account,
+				HomeserverHttp.path(ROOM + "/messages?dir=b&from={from}&to={to}&limit={limit}&filter={filter}", roomId,
+						from, to, limit, typesFilter(types)))
+			.map((events) -> {
+				List<JsonNode> oldestFirst = new ArrayList<>(events);
+				Collections.reverse(oldestFirst);
+				return oldestFirst;
+			});
 	}
 
 	/**

@@ -195,22 +195,7 @@ class SimulatorController {
 	 * The event types of a room event filter's {@code types}, or {@code null} for any.
 	 */
 	private @Nullable Set<String> types(@Nullable String filter) {
-		if (filter == null) {
-			return null;
-		}
-		JsonNode types;
-		try {
-			types = this.jsonMapper.readTree(filter).get("types");
-		}
-		catch (JacksonException ex) {
-			throw MatrixError.invalidParam("filter must be a JSON room event filter");
-		}
-		if (types == null || !types.isArray()) {
-			return null;
-		}
-		Set<String> named = new HashSet<>();
-		types.forEach((type) -> named.add(type.asString()));
-		return named;
+		return strings(parsedFilter(filter).get("types"));
 	}
 
 	@PostMapping(DELAYED_EVENTS + "/{delayId}/{action}")

@@ -3,7 +3,6 @@ package org.widgetgateway.stream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -212,10 +211,7 @@ public class EventStreams implements DisposableBean {
 		if (types.isEmpty()) {
 			return Mono.empty();
 		}
-		Set<String> rooms = new LinkedHashSet<>();
-		rooms.add(widget.roomId());
-		capabilities.namedTimelineRooms().stream().filter(capabilities::canUseTimeline).forEach(rooms::add);
-		return Flux.fromIterable(rooms)
+		return Flux.fromIterable(widget.rooms())
 			.concatMap((roomId) -> roomState(new StateKey(widget.account(), roomId, epoch, reported))
 				.flatMapMany(Flux::fromIterable))
 			.filter((event) -> event.path("state_key").isString() && types.contains(event.path("type").asString())

@@ -219,8 +219,7 @@ final class SyncLoop {
 		Set<String> stateTypes = new TreeSet<>();
 		for (Listener listener : this.listeners) {
 			Widget widget = listener.widget();
-			rooms.add(widget.roomId());
-			rooms.addAll(widget.capabilities().namedTimelineRooms());
+			rooms.addAll(widget.rooms());
 			types.addAll(widget.capabilities().receivedTypes());
 			stateTypes.addAll(widget.capabilities().receivedStateTypes());
 		}

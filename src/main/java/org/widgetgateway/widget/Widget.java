@@ -2,6 +2,8 @@ package org.widgetgateway.widget;
 
 import java.security.Principal;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 import org.widgetgateway.capability.Capabilities;
 import org.widgetgateway.homeserver.MatrixAccount;
@@ -19,6 +21,14 @@ import org.widgetgateway.homeserver.MatrixAccount;
  */
 public record Widget(String id, String roomId, Duration maxDelay, Capabilities capabilities, MatrixAccount account,
 		boolean mayGetOpenId) implements Principal {
+
+	/** Its own room and the rooms its timeline capabilities name, its own first. */
+	public Set<String> rooms() {
+		Set<String> rooms = new LinkedHashSet<>();
+		rooms.add(this.roomId);
+		rooms.addAll(this.capabilities.namedTimelineRooms());
+		return rooms;
+	}
 
 	@Override
 	public String getName() {
