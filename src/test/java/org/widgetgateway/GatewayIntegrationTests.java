@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.wiremock.spring.ConfigureWireMock;
 import org.wiremock.spring.EnableWireMock;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.reactivestreams.Subscription;
 import org.wiremock.spring.InjectWireMock;
 import reactor.core.publisher.BaseSubscriber;
@@ -49,6 +50,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.test.context.ActiveProfiles;
 
+import org.widgetgateway.observability.WidgetActions;
 import org.widgetgateway.stream.EventStreams;
 import org.widgetgateway.widget.Widget;
 import org.widgetgateway.widget.WidgetRegistry;
@@ -56,9 +58,11 @@ import org.widgetgateway.widget.WidgetRegistry;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.absent;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.notContaining;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
@@ -289,6 +293,139 @@ class GatewayIntegrationTests {
 	}
 
 	@Test
+	void aWidgetThatStartsStreamingWhileALongPollWaitsGetsWhatThatPollsFilterLeftOut() throws Exception {
+		String sync = "/_matrix/client/v3/sync";
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
+			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		// Widget plain's filter has only its own room: a member joining the call is not
+		// for
+		// it, so the homeserver answers its long-poll with nothing, after the join.
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
+			.withQueryParam("filter", notContaining("!call:example.org"))
+			.willReturn(okJson("{\"next_batch\": \"s2\"}").withFixedDelay(8000)));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
+			.withQueryParam("filter", containing("!call:example.org"))
+			.willReturn(okJson("""
+					{"next_batch": "s2", "rooms": {"join": {"!call:example.org": {"timeline": {"events": [%s]}}}}}"""
+				.formatted(event("$join", "!call:example.org", "org.matrix.msc3401.call.member", "\"_@b_B_m.call\"",
+						"{\"application\": \"m.call\"}")))));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2"))
+			.willReturn(okJson("{\"next_batch\": \"s2\"}").withFixedDelay(1000)));
+
+		try (SseTestClient plain = new SseTestClient(this.port, "/v1/events", "plain-token", null)) {
+			assertThat(plain.status()).as("the answer starts at once, before any event").isEqualTo(200);
+			await().atMost(Duration.ofSeconds(20))
+				.until(() -> !this.homeserver
+					.findAll(getRequestedFor(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1")))
+					.isEmpty());
+			try (SseTestClient reader = new SseTestClient(this.port, "/v1/events", "reader-token", null)) {
+				List<String> seen = new ArrayList<>();
+				while (seen.size() < 3) {
+					Map<String, String> next = reader.next(Duration.ofSeconds(20));
+					assertThat(next).as("event %d after %s", seen.size() + 1, seen).isNotNull();
+					seen.add(described(next));
+				}
+				assertThat(seen).containsExactly("update_state:", "send_event:$join", "update_state:$join");
+			}
+		}
+		finally {
+			this.context.getBean(EventStreams.class).destroy();
+		}
+	}
+
+	@Test
+	void whileNoStreamIsOpenTheLoopStillAsksForWhatAReconnectingStreamWillWant() {
+		String sync = "/_matrix/client/v3/sync";
+		String text = "{\"msgtype\": \"m.text\"}";
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
+			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
+			.willReturn(okJson("""
+					{"next_batch": "s2", "rooms": {"join": {"!call:example.org": {"timeline": {"events": [%s]}}}}}"""
+				.formatted(event("$first", "!call:example.org", "m.room.message", null, text)))));
+		// The stream closes while this long-poll waits; the next one is made with no
+		// stream open.
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2"))
+			.willReturn(okJson("{\"next_batch\": \"s3\"}").withFixedDelay(1500)));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s3"))
+			.withQueryParam("filter", containing("!call:example.org"))
+			.willReturn(okJson("""
+					{"next_batch": "s4", "rooms": {"join": {"!call:example.org": {"timeline": {"events": [%s]}}}}}"""
+				.formatted(event("$whileAway", "!call:example.org", "m.room.message", null, text)))));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s3"))
+			.withQueryParam("filter", notContaining("!call:example.org"))
+			.willReturn(okJson("{\"next_batch\": \"s4\"}")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s4"))
+			.willReturn(okJson("{\"next_batch\": \"s4\"}").withFixedDelay(1000)));
+		EventStreams streams = this.context.getBean(EventStreams.class);
+		Widget reader = this.context.getBean(WidgetRegistry.class).findByToken("reader-token").orElseThrow();
+		try {
+			List<ServerSentEvent<JsonNode>> first = streams.open(reader, null)
+				.filter((event) -> event.event() != null)
+				.take(2)
+				.collectList()
+				.block(Duration.ofSeconds(20));
+			assertThat(first).extracting(ServerSentEvent::event).containsExactly("update_state", "send_event");
+			await().atMost(Duration.ofSeconds(20))
+				.until(() -> !this.homeserver
+					.findAll(getRequestedFor(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s4")))
+					.isEmpty());
+
+			List<ServerSentEvent<JsonNode>> resumed = streams.open(reader, first.get(1).id())
+				.filter((event) -> event.event() != null)
+				.take(1)
+				.collectList()
+				.block(Duration.ofSeconds(20));
+			assertThat(resumed).extracting((event) -> event.data().path("data").path("event_id").stringValue())
+				.containsExactly("$whileAway");
+		}
+		finally {
+			streams.destroy();
+		}
+	}
+
+	@Test
+	void shuttingDownEndsEveryStreamSoThatTheServerNeedNotWaitForThem() {
+		String sync = "/_matrix/client/v3/sync";
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver
+			.stubFor(get(urlPathEqualTo(sync)).willReturn(okJson("{\"next_batch\": \"s1\"}").withFixedDelay(500)));
+		EventStreams streams = this.context.getBean(EventStreams.class);
+		Widget reader = this.context.getBean(WidgetRegistry.class).findByToken("reader-token").orElseThrow();
+		List<String> received = new CopyOnWriteArrayList<>();
+		AtomicBoolean ended = new AtomicBoolean();
+		try {
+			streams.open(reader, null)
+				.doOnComplete(() -> ended.set(true))
+				.subscribe((event) -> received.add(String.valueOf(event.event())));
+			await().atMost(Duration.ofSeconds(20)).until(() -> received.contains("update_state"));
+			assertThat(ended).isFalse();
+
+			streams.stop();
+
+			await().atMost(Duration.ofSeconds(5)).untilTrue(ended);
+			assertThat(streams.open(reader, null).collectList().block(Duration.ofSeconds(5)))
+				.as("a stream opened while shutting down ends at once")
+				.isEmpty();
+		}
+		finally {
+			streams.start();
+			streams.destroy();
+		}
+	}
+
+	@Test
 	void aReaderThatFallsBehindIsToldSoAndClosedWhileTheLoopGoesOn() {
 		String sync = "/_matrix/client/v3/sync";
 		this.homeserver.stubFor(
@@ -313,7 +450,8 @@ class GatewayIntegrationTests {
 
 			@Override
 			protected void hookOnSubscribe(Subscription subscription) {
-				request(1);
+				// the comment that opens the stream, and the update_state
+				request(2);
 			}
 
 			@Override
@@ -350,6 +488,11 @@ class GatewayIntegrationTests {
 			ServerSentEvent<JsonNode> last = received.get(received.size() - 1);
 			assertThat(last.event()).isEqualTo("error");
 			assertThat(last.data().path("errcode").stringValue()).isEqualTo("M_LIMIT_EXCEEDED");
+			MeterRegistry registry = this.context.getBean(MeterRegistry.class);
+			await().atMost(Duration.ofSeconds(5))
+				.untilAsserted(() -> assertThat(registry.find(WidgetActions.TIMER)
+					.tags("widget", "reader", "action", "events", "outcome", "fell_behind")
+					.timer()).as("the stream's end is recorded as the reader falling behind").isNotNull());
 
 			List<ServerSentEvent<JsonNode>> fresh = streams.open(reader, null)
 				.filter((event) -> event.event() != null)

@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.slf4j.spi.LoggingEventBuilder;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.util.context.Context;
 import tools.jackson.databind.JsonNode;
@@ -77,6 +78,22 @@ public class WidgetActions {
 	}
 
 	/**
+	 * Records a stream once it ends: closed by the widget ({@code ok}), failed, or ended
+	 * by the gateway with the outcome it set ({@link Action#outcome(String)}). Its timer
+	 * measures how long the stream was open.
+	 * @param <T> the stream's items
+	 * @param action the action's record
+	 * @param stream the stream
+	 * @return the stream, unchanged
+	 */
+	public <T> Flux<T> recordStream(Action action, Flux<T> stream) {
+		Flux<T> recorded = stream.doOnError((ex) -> action.failure = ex)
+			.doFinally((signal) -> finish(action, action.failure));
+		return (action.requestId != null)
+				? recorded.contextWrite(Context.of(HomeserverClient.REQUEST_ID, action.requestId)) : recorded;
+	}
+
+	/**
 	 * Counts something that happened to a delayed event.
 	 * @param widgetId the widget
 	 * @param event {@code scheduled}, {@code restarted}, {@code cancelled} or
@@ -93,7 +110,7 @@ public class WidgetActions {
 
 	private void finish(Action action, @Nullable Throwable failure) {
 		Duration duration = Duration.ofNanos(System.nanoTime() - action.startedNanos);
-		String outcome = outcome(failure);
+		String outcome = (action.outcome != null) ? action.outcome : outcome(failure);
 		Timer.builder(TIMER)
 			.description("Widget actions, by widget, action and outcome")
 			.tag("widget", action.widgetId)
@@ -219,6 +236,10 @@ public class WidgetActions {
 
 		private volatile boolean calledHomeserver;
 
+		private volatile @Nullable String outcome;
+
+		private volatile @Nullable Throwable failure;
+
 		private Action(String widgetId, String action, @Nullable String requestId, long startedNanos) {
 			this.widgetId = widgetId;
 			this.action = action;
@@ -238,6 +259,15 @@ public class WidgetActions {
 		/** The delayed event the action scheduled or updated. */
 		public Action delayId(@Nullable String delayId) {
 			this.delayId = delayId;
+			return this;
+		}
+
+		/**
+		 * How the action ended, when the gateway ended it otherwise than by an answer or
+		 * a failure, such as a stream closed because its reader {@code fell_behind}.
+		 */
+		public Action outcome(String outcome) {
+			this.outcome = outcome;
 			return this;
 		}
 

@@ -18,15 +18,22 @@ import org.springframework.core.env.MapPropertySource;
 /**
  * With the simulator serving and no widget configured, configures the demo widget: id
  * {@code demo}, token {@code demo-token}, the simulator's room, and what MatrixRTC needs
- * (call member state events, delayed send and update) plus {@code m.room.message}. It is
- * configuration like any other, so it is bound and checked as configured widgets are. Its
- * token is public, so the gateway then listens on loopback only (a container started
- * without configuration serves nobody outside it), unless {@code server.address} is set.
+ * (call member state events, delayed send and update) plus {@code m.room.message}; and
+ * beside it a second call member that only watches, id {@code watcher}, token
+ * {@code watcher-token}, which may read call member state events and
+ * {@code m.room.message} in the same room and send nothing, so that one can see another
+ * widget join and leave a call. They are configuration like any other, so they are bound
+ * and checked as configured widgets are. Their tokens are public, so the gateway then
+ * listens on loopback only (a container started without configuration serves nobody
+ * outside it), unless {@code server.address} is set.
  */
 class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
 
 	/** The demo widget's token. */
 	static final String TOKEN = "demo-token";
+
+	/** The watching widget's token. */
+	static final String WATCHER_TOKEN = "watcher-token";
 
 	/**
 	 * Where the gateway listens while the demo widget serves, unless
@@ -56,6 +63,11 @@ class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Or
 				"org.matrix.msc2762.receive.state_event:org.matrix.msc3401.call.member");
 		demo.put("gateway.widgets.demo.capabilities[5]", "org.matrix.msc2762.receive.event:m.room.message");
 		demo.put("gateway.widgets.demo.openid", "allowed");
+		demo.put("gateway.widgets.watcher.token", WATCHER_TOKEN);
+		demo.put("gateway.widgets.watcher.room-id", SimulatorConfiguration.DEMO_ROOM);
+		demo.put("gateway.widgets.watcher.capabilities[0]",
+				"org.matrix.msc2762.receive.state_event:org.matrix.msc3401.call.member");
+		demo.put("gateway.widgets.watcher.capabilities[1]", "org.matrix.msc2762.receive.event:m.room.message");
 		demo.put("server.address", LOOPBACK);
 		environment.getPropertySources().addLast(new MapPropertySource(SOURCE, demo));
 	}

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.node.ObjectNode;
 
+import org.springframework.context.SmartLifecycle;
 import org.springframework.http.HttpStatus;
 
 /**
@@ -31,9 +32,11 @@ import org.springframework.http.HttpStatus;
  * MSC4140: a delayed event fires on a real timer unless cancelled; {@code restart} sets
  * its send time to now plus its original delay; {@code send} fires it at once; a finished
  * or unknown id is not found. Memory is bounded: the number of scheduled events, the
- * timeline of each room and the remembered transaction ids are capped.
+ * timeline of each room and the remembered transaction ids are capped. When the gateway
+ * shuts down, waiting {@code /sync} long-polls answer at once, so that the web server
+ * need not wait for them to finish.
  */
-class SimulatedHomeserver {
+class SimulatedHomeserver implements SmartLifecycle {
 
 	/** The simulator's user. */
 	static final String USER_ID = "@demo:localhost";
@@ -74,6 +77,9 @@ class SimulatedHomeserver {
 	};
 
 	private long streamPosition;
+
+	/** Long-polls wait until the gateway shuts down. */
+	private boolean running = true;
 
 	SimulatedHomeserver(Collection<String> roomIds, Clock clock) {
 		this.clock = clock;
@@ -255,7 +261,7 @@ class SimulatedHomeserver {
 			return new Batch(List.of(), this.streamPosition);
 		}
 		long deadline = now() + Math.max(0, timeoutMs);
-		while (this.streamPosition <= since && now() < deadline) {
+		while (this.streamPosition <= since && now() < deadline && this.running) {
 			wait(Math.max(1, deadline - now()));
 		}
 		List<Event> events = this.rooms.values()
@@ -284,6 +290,23 @@ class SimulatedHomeserver {
 		byte[] bytes = new byte[32];
 		this.random.nextBytes(bytes);
 		return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+	}
+
+	@Override
+	public synchronized void start() {
+		this.running = true;
+	}
+
+	/** Answers the waiting long-polls, and every later one, at once. */
+	@Override
+	public synchronized void stop() {
+		this.running = false;
+		notifyAll();
+	}
+
+	@Override
+	public synchronized boolean isRunning() {
+		return this.running;
 	}
 
 	/** Stops the timers; scheduled events are dropped with the simulator's memory. */

@@ -110,8 +110,11 @@ class SimulatorConfiguration {
 		String base = "http://localhost:" + environment.getProperty("local.server.port", "8080");
 		String demo = DemoWidgetEnvironmentPostProcessor.isDemoActive(environment)
 				? "; try the demo widget: curl -H 'Authorization: Bearer " + DemoWidgetEnvironmentPostProcessor.TOKEN
-						+ "' " + base + "/v1/widget (Swagger UI: " + base + "/swagger-ui.html; its token is public, "
-						+ "so the gateway listens on " + environment.getProperty("server.address", "all addresses")
+						+ "' " + base
+						+ "/v1/widget, and watch it with the watcher widget: curl -N -H 'Authorization: Bearer "
+						+ DemoWidgetEnvironmentPostProcessor.WATCHER_TOKEN + "' " + base + "/v1/events (Swagger UI: "
+						+ base + "/swagger-ui.html; their tokens are public, " + "so the gateway listens on "
+						+ environment.getProperty("server.address", "all addresses")
 						+ " only until widgets are configured)"
 				: "; Swagger UI: " + base + "/swagger-ui.html";
 		logger.info("Homeserver simulator active at " + base + "/_matrix/client (set gateway.homeserver.base-url for "

@@ -34,7 +34,9 @@ class SimulatorOpenApiCustomizer implements OpenApiCustomizer {
 			.filter((scheme) -> scheme.getType() == SecurityScheme.Type.HTTP)
 			.forEach((scheme) -> scheme.setDescription(scheme.getDescription()
 					+ " This gateway runs the embedded homeserver simulator with its demo widget: enter `"
-					+ DemoWidgetEnvironmentPostProcessor.TOKEN + "`."));
+					+ DemoWidgetEnvironmentPostProcessor.TOKEN + "` (or `"
+					+ DemoWidgetEnvironmentPostProcessor.WATCHER_TOKEN
+					+ "` for its watcher, which may only read and stream)."));
 	}
 
 }

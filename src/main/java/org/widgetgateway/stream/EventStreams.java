@@ -6,10 +6,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -21,6 +26,8 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.stereotype.Service;
 
@@ -30,6 +37,8 @@ import org.widgetgateway.event.HomeserverFailures;
 import org.widgetgateway.homeserver.HomeserverClient;
 import org.widgetgateway.homeserver.HomeserverException;
 import org.widgetgateway.homeserver.MatrixAccount;
+import org.widgetgateway.observability.WidgetActions;
+import org.widgetgateway.observability.WidgetActions.Action;
 import org.widgetgateway.stream.SyncLoop.Listener;
 import org.widgetgateway.stream.SyncLoop.Numbered;
 import org.widgetgateway.widget.Widget;
@@ -44,10 +53,16 @@ import org.widgetgateway.widget.Widget;
  * disconnected, and never holds the loop or the other streams up.
  */
 @Service
-public class EventStreams implements DisposableBean {
+public class EventStreams implements DisposableBean, SmartLifecycle {
 
 	/** Envelopes a stream may have waiting to be written. */
 	public static final int BUFFER = 256;
+
+	/** The gauge of open streams, tagged by widget. */
+	public static final String OPEN_STREAMS = "gateway.event.streams";
+
+	/** The gauge of running {@code /sync} loops. */
+	public static final String SYNC_LOOPS = "gateway.sync.loops";
 
 	/** Events a loop keeps for streams that reconnect. */
 	static final int HISTORY = 1000;
@@ -56,6 +71,13 @@ public class EventStreams implements DisposableBean {
 	static final Duration GRACE = Duration.ofSeconds(30);
 
 	private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+	/**
+	 * A comment that starts every stream, so that the answer's status and headers go out
+	 * at once, not with the first event (a widget that may read no state gets no
+	 * {@code update_state}, and its first event may be far off).
+	 */
+	private static final ServerSentEvent<JsonNode> OPENED = ServerSentEvent.<JsonNode>builder().comment("").build();
 
 	private final HomeserverClient homeserver;
 
@@ -81,11 +103,34 @@ public class EventStreams implements DisposableBean {
 		.maximumSize(10_000)
 		.buildAsync();
 
+	private final WidgetActions actions;
+
+	private final MeterRegistry registry;
+
+	/** Open streams by widget, for the {@value #OPEN_STREAMS} gauge. */
+	private final Map<String, AtomicInteger> open = new ConcurrentHashMap<>();
+
+	/**
+	 * Ends every stream when the gateway shuts down, before the web server waits for the
+	 * requests in flight to finish: a stream never finishes on its own, and its widget
+	 * reconnects (to another instance) with {@code Last-Event-ID}.
+	 */
+	private volatile Sinks.Empty<Void> shutdown = Sinks.empty();
+
+	private volatile boolean running;
+
+	private boolean stopped;
+
 	EventStreams(HomeserverClient homeserver, HomeserverFailures failures, JsonMapper jsonMapper,
-			GatewayProperties properties) {
+			GatewayProperties properties, WidgetActions actions, ObjectProvider<MeterRegistry> registry) {
 		this.homeserver = homeserver;
 		this.failures = failures;
 		this.jsonMapper = jsonMapper;
+		this.actions = actions;
+		this.registry = registry.getIfAvailable(SimpleMeterRegistry::new);
+		Gauge.builder(SYNC_LOOPS, this, EventStreams::loops)
+			.description("Homeserver /sync loops running, one per Matrix account with open streams")
+			.register(this.registry);
 		Duration responseTimeout = properties.homeserver().responseTimeout();
 		Duration timeout = responseTimeout.minusSeconds(2);
 		this.pollTimeout = timeout.isNegative() || timeout.isZero() ? responseTimeout.dividedBy(2)
@@ -100,7 +145,8 @@ public class EventStreams implements DisposableBean {
 	 * @return the stream
 	 */
 	public Flux<ServerSentEvent<JsonNode>> open(Widget widget, @Nullable String lastEventId) {
-		return Flux.defer(() -> {
+		Action recorded = this.actions.start(widget.id(), "events");
+		return this.actions.recordStream(recorded, Flux.defer(() -> {
 			Sinks.Many<ServerSentEvent<JsonNode>> sink = Sinks.many()
 				.unicast()
 				.onBackpressureBuffer(Queues.<ServerSentEvent<JsonNode>>get(BUFFER).get());
@@ -120,18 +166,37 @@ public class EventStreams implements DisposableBean {
 						.map((state) -> event("update_state", state, widget,
 								new Position(loop.epoch, startedAt, Integer.MAX_VALUE)))
 						.flux();
-			return Flux.concat(initial, sink.asFlux())
+			AtomicInteger streams = openStreams(widget);
+			streams.incrementAndGet();
+			return Flux.concat(Flux.just(OPENED), initial, sink.asFlux())
 				.mergeWith(
 						Flux.interval(HEARTBEAT).map((tick) -> ServerSentEvent.<JsonNode>builder().comment("").build()))
 				.onErrorResume(FellBehind.class,
-						(ex) -> Flux.just(ServerSentEvent.<JsonNode>builder()
-							.event("error")
-							.data(this.jsonMapper.createObjectNode()
-								.put("errcode", "M_LIMIT_EXCEEDED")
-								.put("error", "This stream fell more than " + BUFFER
-										+ " events behind and is closed; reconnect with Last-Event-ID to resume"))
-							.build()))
-				.doFinally((signal) -> closed(loop, listener));
+						(ex) -> Flux
+							.just(ServerSentEvent.<JsonNode>builder()
+								.event("error")
+								.data(this.jsonMapper.createObjectNode()
+									.put("errcode", "M_LIMIT_EXCEEDED")
+									.put("error", "This stream fell more than " + BUFFER
+											+ " events behind and is closed; reconnect with Last-Event-ID to resume"))
+								.build())
+							.doOnComplete(() -> recorded.outcome("fell_behind")))
+				.takeUntilOther(this.shutdown.asMono())
+				.doFinally((signal) -> {
+					streams.decrementAndGet();
+					closed(loop, listener);
+				});
+		}));
+	}
+
+	private AtomicInteger openStreams(Widget widget) {
+		return this.open.computeIfAbsent(widget.id(), (id) -> {
+			AtomicInteger streams = new AtomicInteger();
+			Gauge.builder(OPEN_STREAMS, streams, AtomicInteger::get)
+				.description("Open GET /v1/events streams, by widget")
+				.tag("widget", id)
+				.register(this.registry);
+			return streams;
 		});
 	}
 
@@ -253,11 +318,37 @@ public class EventStreams implements DisposableBean {
 		});
 	}
 
-	/** Number of the open loops, for tests and metrics. */
+	/** Number of the running loops, for tests and metrics. */
 	int loops() {
 		synchronized (this.loops) {
 			return this.loops.size();
 		}
+	}
+
+	@Override
+	public synchronized void start() {
+		if (this.stopped) {
+			this.shutdown = Sinks.empty();
+			this.stopped = false;
+		}
+		this.running = true;
+	}
+
+	/**
+	 * Ends every open stream, and every stream opened from now on at once, and stops the
+	 * loops.
+	 */
+	@Override
+	public synchronized void stop() {
+		this.running = false;
+		this.stopped = true;
+		this.shutdown.tryEmitEmpty();
+		destroy();
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
 	}
 
 	@Override

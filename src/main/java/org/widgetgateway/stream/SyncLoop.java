@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,6 +36,13 @@ import org.widgetgateway.widget.Widget;
  * is filled from {@code /messages} first, so that no event in the gap is lost. A failing
  * homeserver is polled again after a back-off that doubles up to {@link #MAX_BACK_OFF},
  * never in a tight loop.
+ * <p>
+ * The filter covers every widget that has streamed from the loop, not only those
+ * streaming now, so that the events a stream misses while it reconnects are in the
+ * history. When a widget the filter does not cover yet starts streaming while a long-poll
+ * waits, that poll is abandoned and made again from the same {@code since} with the wider
+ * filter: the events the narrower one would have left out (and skipped over for good, as
+ * its {@code next_batch} moves past them) reach the new stream.
  */
 final class SyncLoop {
 
@@ -62,6 +70,9 @@ final class SyncLoop {
 
 	private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
+	/** Every widget that has streamed from this loop: the filter is for them. */
+	private final Set<Widget> covered = new LinkedHashSet<>();
+
 	private final Deque<Numbered> history = new ArrayDeque<>();
 
 	private long lastNumber;
@@ -73,6 +84,12 @@ final class SyncLoop {
 	private boolean stopped;
 
 	private @Nullable Disposable poll;
+
+	/** Tells the answer of the poll in flight from that of an abandoned one. */
+	private long generation;
+
+	/** Whether a long-poll is waiting for its answer. */
+	private boolean waiting;
 
 	SyncLoop(MatrixAccount account, HomeserverClient homeserver, JsonMapper jsonMapper, Duration pollTimeout,
 			int historySize) {
@@ -98,7 +115,12 @@ final class SyncLoop {
 			this.history.stream().filter((event) -> event.number() > resumeAfter).forEach(listener.events());
 		}
 		this.listeners.add(listener);
-		if (this.poll == null && !this.stopped) {
+		boolean widened = this.covered.add(listener.widget());
+		if (this.poll == null) {
+			poll();
+		}
+		else if (widened && this.waiting) {
+			this.poll.dispose();
 			poll();
 		}
 		return resumes;
@@ -127,15 +149,21 @@ final class SyncLoop {
 		if (this.stopped) {
 			return;
 		}
+		long current = ++this.generation;
+		this.waiting = true;
 		String filter = this.jsonMapper.writeValueAsString(filter());
 		this.poll = this.homeserver.sync(this.account, filter, this.since, this.pollTimeout)
-			.subscribe(this::received, this::failed);
+			.subscribe((batch) -> received(batch, current), (ex) -> failed(ex, current));
 	}
 
-	private void received(JsonNode batch) {
+	private void received(JsonNode batch, long generation) {
 		String previous;
 		List<String> types;
 		synchronized (this) {
+			if (generation != this.generation) {
+				return;
+			}
+			this.waiting = false;
 			previous = this.since;
 			this.failures = 0;
 			JsonNode next = batch.get("next_batch");
@@ -179,7 +207,7 @@ final class SyncLoop {
 					});
 				}
 				poll();
-			}, this::failed);
+			}, (ex) -> failed(ex, generation));
 	}
 
 	private void dispatch(String roomId, JsonNode event, boolean stateOnly) {
@@ -194,9 +222,13 @@ final class SyncLoop {
 		this.listeners.forEach((listener) -> listener.events().accept(numbered));
 	}
 
-	private void failed(Throwable ex) {
+	private void failed(Throwable ex, long generation) {
 		Duration backOff;
 		synchronized (this) {
+			if (generation != this.generation) {
+				return;
+			}
+			this.waiting = false;
 			this.failures++;
 			backOff = FIRST_BACK_OFF.multipliedBy(1L << Math.min(this.failures - 1, 5));
 			if (backOff.compareTo(MAX_BACK_OFF) > 0) {
@@ -212,13 +244,12 @@ final class SyncLoop {
 		}
 	}
 
-	/** What the streaming widgets may see, together: their rooms and event types. */
+	/** What the covered widgets may see, together: their rooms and event types. */
 	private ObjectNode filter() {
 		Set<String> rooms = new TreeSet<>();
 		Set<String> types = new TreeSet<>();
 		Set<String> stateTypes = new TreeSet<>();
-		for (Listener listener : this.listeners) {
-			Widget widget = listener.widget();
+		for (Widget widget : this.covered) {
 			rooms.addAll(widget.rooms());
 			types.addAll(widget.capabilities().receivedTypes());
 			stateTypes.addAll(widget.capabilities().receivedStateTypes());

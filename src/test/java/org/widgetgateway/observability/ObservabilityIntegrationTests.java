@@ -1,5 +1,6 @@
 package org.widgetgateway.observability;
 
+import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -15,6 +16,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 
 import org.widgetgateway.HttpTestClient;
 import org.widgetgateway.HttpTestClient.Response;
+import org.widgetgateway.SseTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -141,6 +143,20 @@ class ObservabilityIntegrationTests {
 			.containsPattern(
 					"http_server_requests_seconds_count\\{.*uri=\"/v1/delayed_events/\\{delay_id}/\\{action}\"")
 			.doesNotContain(delayId, "!demo", "%21demo", STATE_KEY, "_%40demo");
+	}
+
+	@Test
+	void prometheusShowsOpenStreamsAndSyncLoops() throws Exception {
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", DEMO, null)) {
+			assertThat(stream.status()).isEqualTo(200);
+			assertThat(stream.next(Duration.ofSeconds(20))).isNotNull().containsEntry("event", "update_state");
+
+			Response scrape = this.http.get("/actuator/prometheus", null);
+
+			assertThat(scrape.body())
+				.containsPattern("gateway_event_streams\\{application=\"widget-gateway\",widget=\"demo\"} [1-9]")
+				.containsPattern("gateway_sync_loops\\{application=\"widget-gateway\"} [1-9]");
+		}
 	}
 
 }

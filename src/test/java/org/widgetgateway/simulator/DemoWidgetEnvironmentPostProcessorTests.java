@@ -22,6 +22,11 @@ class DemoWidgetEnvironmentPostProcessorTests {
 
 		assertThat(environment.getProperty("gateway.widgets.demo.token")).isEqualTo("demo-token");
 		assertThat(environment.getProperty("gateway.widgets.demo.room-id")).isEqualTo("!demo:localhost");
+		assertThat(environment.getProperty("gateway.widgets.watcher.token")).isEqualTo("watcher-token");
+		assertThat(environment.getProperty("gateway.widgets.watcher.room-id")).isEqualTo("!demo:localhost");
+		assertThat(environment.getProperty("gateway.widgets.watcher.capabilities[0]"))
+			.isEqualTo("org.matrix.msc2762.receive.state_event:org.matrix.msc3401.call.member");
+		assertThat(environment.getProperty("gateway.widgets.watcher.capabilities[2]")).as("it only watches").isNull();
 		assertThat(DemoWidgetEnvironmentPostProcessor.isDemoActive(environment)).isTrue();
 		assertThat(environment.getProperty("server.address")).as("a public token serves only this machine")
 			.isEqualTo("127.0.0.1");
@@ -43,6 +48,7 @@ class DemoWidgetEnvironmentPostProcessorTests {
 		this.postProcessor.postProcessEnvironment(environment, new SpringApplication());
 
 		assertThat(environment.getProperty("gateway.widgets.demo.token")).isNull();
+		assertThat(environment.getProperty("gateway.widgets.watcher.token")).isNull();
 		assertThat(DemoWidgetEnvironmentPostProcessor.isDemoActive(environment)).isFalse();
 		assertThat(environment.getProperty("server.address")).isNull();
 	}

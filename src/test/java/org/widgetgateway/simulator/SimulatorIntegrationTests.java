@@ -34,6 +34,8 @@ class SimulatorIntegrationTests {
 
 	private static final String DEMO = "demo-token";
 
+	private static final String WATCHER = "watcher-token";
+
 	private static final String MEMBER = "org.matrix.msc3401.call.member";
 
 	@LocalServerPort
@@ -90,6 +92,28 @@ class SimulatorIntegrationTests {
 		assertThat(widget.status()).isEqualTo(200);
 		assertThat(widget.json().get("widget_id").stringValue()).isEqualTo("demo");
 		assertThat(widget.json().get("room_id").stringValue()).isEqualTo("!demo:localhost");
+	}
+
+	@Test
+	void theWatcherMayReadButNotSend() {
+		Response widget = this.http.get("/v1/widget", WATCHER);
+		assertThat(widget.status()).isEqualTo(200);
+		assertThat(widget.json().get("widget_id").stringValue()).isEqualTo("watcher");
+		assertThat(widget.json().get("room_id").stringValue()).isEqualTo("!demo:localhost");
+		Response join = this.http.post("/v1/send_event", WATCHER, "{\"type\": \"" + MEMBER
+				+ "\", \"state_key\": \"_@demo:localhost_WATCHER_m.call\", \"content\": {\"application\": \"m.call\"}}");
+		assertThat(join.status()).isEqualTo(403);
+		assertThat(join.json().get("errcode").stringValue()).isEqualTo("M_FORBIDDEN");
+		assertThat(this.http
+			.get("/_matrix/client/v3/rooms/!demo:localhost/state/" + MEMBER + "/_%40demo%3Alocalhost_WATCHER_m.call",
+					"simulator-access-token")
+			.status()).as("nothing reached the homeserver").isEqualTo(404);
+		String member = joined("WATCHED");
+		Response read = this.http.post("/v1/read_events", WATCHER,
+				"{\"type\": \"" + MEMBER + "\", \"state_key\": true}");
+		assertThat(read.status()).isEqualTo(200);
+		assertThat(read.json().get("events").valueStream().map((event) -> event.get("state_key").stringValue()))
+			.contains(member);
 	}
 
 	@Test
@@ -164,12 +188,12 @@ class SimulatorIntegrationTests {
 	}
 
 	@Test
-	void theStreamShowsTheJoinAndThenTheLeaveWhenTheDelayRunsOut() throws Exception {
-		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "demo-token", null)) {
+	void theWatcherSeesTheDemoWidgetJoinAndThenLeaveWhenTheDelayRunsOut() throws Exception {
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", WATCHER, null)) {
 			assertThat(stream.status()).isEqualTo(200);
 			Map<String, String> initial = stream.next(Duration.ofSeconds(20));
 			assertThat(initial).isNotNull().containsEntry("event", "update_state");
-			assertThat(initial.get("data")).contains("\"api\":\"toWidget\"", "\"widgetId\":\"demo\"");
+			assertThat(initial.get("data")).contains("\"api\":\"toWidget\"", "\"widgetId\":\"watcher\"");
 
 			String member = joined("STREAM");
 			scheduleLeave(member, 1500);
