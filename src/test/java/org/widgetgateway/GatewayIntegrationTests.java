@@ -393,6 +393,70 @@ class GatewayIntegrationTests {
 	}
 
 	@Test
+	void aStreamClosedWhileTheSharedStateIsFetchedLeavesTheFetchToTheOthers() {
+		String sync = "/_matrix/client/v3/sync";
+		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state"))
+			.willReturn(okJson("[]").withFixedDelay(1500)));
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
+			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
+			.willReturn(okJson("{\"next_batch\": \"s1\"}").withFixedDelay(500)));
+		EventStreams streams = this.context.getBean(EventStreams.class);
+		Widget reader = this.context.getBean(WidgetRegistry.class).findByToken("reader-token").orElseThrow();
+		try {
+			// Both streams open before the loop reports anything, so they share one
+			// fetch.
+			List<ServerSentEvent<JsonNode>> kept = new CopyOnWriteArrayList<>();
+			reactor.core.Disposable first = streams.open(reader, null).subscribe();
+			streams.open(reader, null).filter((event) -> event.event() != null).subscribe(kept::add);
+			await().atMost(Duration.ofSeconds(10))
+				.until(() -> !this.homeserver
+					.findAll(getRequestedFor(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")))
+					.isEmpty());
+			first.dispose();
+
+			await().atMost(Duration.ofSeconds(10))
+				.untilAsserted(
+						() -> assertThat(kept).extracting(ServerSentEvent::event).containsExactly("update_state"));
+			assertThat(this.homeserver
+				.findAll(getRequestedFor(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state"))))
+				.hasSize(1);
+		}
+		finally {
+			streams.destroy();
+		}
+	}
+
+	@Test
+	void aStreamWhoseCurrentStateCannotBeReadEndsWithAnErrorEvent() throws Exception {
+		String sync = "/_matrix/client/v3/sync";
+		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state"))
+			.willReturn(aResponse().withStatus(403)
+				.withHeader("Content-Type", "application/json")
+				.withBody("{\"errcode\": \"M_FORBIDDEN\", "
+						+ "\"error\": \"User @gateway:example.org not in room !call:example.org\"}")));
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver
+			.stubFor(get(urlPathEqualTo(sync)).willReturn(okJson("{\"next_batch\": \"s1\"}").withFixedDelay(500)));
+
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "reader-token", null)) {
+			assertThat(stream.status()).isEqualTo(200);
+			Map<String, String> last = stream.next(Duration.ofSeconds(20));
+			assertThat(last).isNotNull().containsEntry("event", "error");
+			assertThat(JsonMapper.shared().readTree(last.get("data")).path("errcode").stringValue())
+				.isEqualTo("M_FORBIDDEN");
+			assertThat(last.get("data")).contains("Error reading the current state");
+			assertThat(stream.next(Duration.ofSeconds(2))).as("nothing after the error").isNull();
+		}
+		finally {
+			this.context.getBean(EventStreams.class).destroy();
+		}
+	}
+
+	@Test
 	void shuttingDownEndsEveryStreamSoThatTheServerNeedNotWaitForThem() {
 		String sync = "/_matrix/client/v3/sync";
 		this.homeserver.stubFor(

@@ -271,6 +271,15 @@ public class WidgetActions {
 			return this;
 		}
 
+		/**
+		 * The action failed, when its failure is handled before it reaches
+		 * {@link WidgetActions#recordStream}, such as a stream's last event.
+		 */
+		public Action failed(Throwable failure) {
+			this.failure = failure;
+			return this;
+		}
+
 		/** The action reached the homeserver. */
 		public Action calledHomeserver() {
 			this.calledHomeserver = true;

@@ -45,11 +45,16 @@ class EventStreamController {
 					+ "cover in its rooms, and `update_state` for each state change. Each SSE `id` resumes the stream: "
 					+ "reconnect with `Last-Event-ID` within the gateway's window (1000 events, 30 s after the last "
 					+ "stream of an account closed) and nothing is lost; later, the stream starts afresh with an "
-					+ "`update_state`. A reader that falls 256 events behind gets an `error` event and is disconnected.")
+					+ "`update_state`. The stream opens with an SSE comment, so its status comes at once. It ends with "
+					+ "an `error` event (`errcode`, `error`) when its reader falls 256 events behind (`M_LIMIT_EXCEEDED`) "
+					+ "or the current state cannot be read (the homeserver's refusal), and without one when the gateway "
+					+ "shuts down: reconnect with `Last-Event-ID`.")
 	@ApiResponse(responseCode = "200", description = "The stream",
 			content = @Content(mediaType = "text/event-stream", schema = @Schema(type = "string"),
 					examples = @ExampleObject(
 							value = """
+									:
+
 									id:k3x9q-0-2147483647
 									event:update_state
 									data:{"api":"toWidget","widgetId":"demo","requestId":"wg-stream-1","action":"update_state","data":{"state":[]}}

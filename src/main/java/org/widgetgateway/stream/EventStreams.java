@@ -39,6 +39,7 @@ import org.widgetgateway.homeserver.HomeserverException;
 import org.widgetgateway.homeserver.MatrixAccount;
 import org.widgetgateway.observability.WidgetActions;
 import org.widgetgateway.observability.WidgetActions.Action;
+import org.widgetgateway.problem.WidgetApiException;
 import org.widgetgateway.stream.SyncLoop.Listener;
 import org.widgetgateway.stream.SyncLoop.Numbered;
 import org.widgetgateway.widget.Widget;
@@ -171,22 +172,32 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			return Flux.concat(Flux.just(OPENED), initial, sink.asFlux())
 				.mergeWith(
 						Flux.interval(HEARTBEAT).map((tick) -> ServerSentEvent.<JsonNode>builder().comment("").build()))
-				.onErrorResume(FellBehind.class,
-						(ex) -> Flux
-							.just(ServerSentEvent.<JsonNode>builder()
-								.event("error")
-								.data(this.jsonMapper.createObjectNode()
-									.put("errcode", "M_LIMIT_EXCEEDED")
-									.put("error", "This stream fell more than " + BUFFER
-											+ " events behind and is closed; reconnect with Last-Event-ID to resume"))
-								.build())
-							.doOnComplete(() -> recorded.outcome("fell_behind")))
+				.onErrorResume(FellBehind.class, (ex) -> {
+					recorded.outcome("fell_behind");
+					return Flux.just(error("M_LIMIT_EXCEEDED", "This stream fell more than " + BUFFER
+							+ " events behind and is closed; reconnect with Last-Event-ID to resume"));
+				})
+				// The answer began with the stream: a failure is its last event, not a
+				// problem
+				// document.
+				.onErrorResume(WidgetApiException.class, (ex) -> {
+					recorded.failed(ex);
+					return Flux.just(error(ex.errcode(), ex.getMessage() + ": " + ex.detail()));
+				})
 				.takeUntilOther(this.shutdown.asMono())
 				.doFinally((signal) -> {
 					streams.decrementAndGet();
 					closed(loop, listener);
 				});
 		}));
+	}
+
+	/** The {@code error} event that ends a stream. */
+	private ServerSentEvent<JsonNode> error(String errcode, String error) {
+		return ServerSentEvent.<JsonNode>builder()
+			.event("error")
+			.data(this.jsonMapper.createObjectNode().put("errcode", errcode).put("error", error))
+			.build();
 	}
 
 	private AtomicInteger openStreams(Widget widget) {
@@ -294,8 +305,11 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	}
 
 	private Mono<List<JsonNode>> roomState(StateKey key) {
-		return Mono.fromFuture(() -> this.roomStates.get(key,
-				(ignored, executor) -> this.homeserver.roomState(key.account(), key.roomId()).toFuture()));
+		// A stream that closes while the fetch runs must not cancel it for the others.
+		return Mono.fromFuture(
+				() -> this.roomStates.get(key,
+						(ignored, executor) -> this.homeserver.roomState(key.account(), key.roomId()).toFuture()),
+				true);
 	}
 
 	/**

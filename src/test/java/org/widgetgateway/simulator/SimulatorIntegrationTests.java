@@ -216,6 +216,23 @@ class SimulatorIntegrationTests {
 	}
 
 	@Test
+	void manyStreamsOpenedAtOnceAllStartWithTheCurrentState() throws Exception {
+		List<SseTestClient> streams = new ArrayList<>();
+		try {
+			for (int i = 0; i < 30; i++) {
+				streams.add(new SseTestClient(this.port, "/v1/events", (i % 2 == 0) ? WATCHER : DEMO, null));
+			}
+			for (SseTestClient stream : streams) {
+				assertThat(stream.status()).isEqualTo(200);
+				assertThat(stream.next(Duration.ofSeconds(20))).isNotNull().containsEntry("event", "update_state");
+			}
+		}
+		finally {
+			streams.forEach(SseTestClient::close);
+		}
+	}
+
+	@Test
 	void theDemoWidgetGetsAnOpenIdTokenOfTheSimulatorsUser() {
 		Response openId = this.http.post("/v1/openid", DEMO, "");
 		assertThat(openId.status()).isEqualTo(200);
