@@ -91,6 +91,9 @@ final class SyncLoop {
 	/** Whether a long-poll is waiting for its answer. */
 	private boolean waiting;
 
+	/** The filter of the last long-poll. */
+	private @Nullable String pollFilter;
+
 	SyncLoop(MatrixAccount account, HomeserverClient homeserver, JsonMapper jsonMapper, Duration pollTimeout,
 			int historySize) {
 		this.account = account;
@@ -115,11 +118,11 @@ final class SyncLoop {
 			this.history.stream().filter((event) -> event.number() > resumeAfter).forEach(listener.events());
 		}
 		this.listeners.add(listener);
-		boolean widened = this.covered.add(listener.widget());
+		boolean added = this.covered.add(listener.widget());
 		if (this.poll == null) {
 			poll();
 		}
-		else if (widened && this.waiting) {
+		else if (added && this.waiting && !this.jsonMapper.writeValueAsString(filter()).equals(this.pollFilter)) {
 			this.poll.dispose();
 			poll();
 		}
@@ -152,6 +155,7 @@ final class SyncLoop {
 		long current = ++this.generation;
 		this.waiting = true;
 		String filter = this.jsonMapper.writeValueAsString(filter());
+		this.pollFilter = filter;
 		this.poll = this.homeserver.sync(this.account, filter, this.since, this.pollTimeout)
 			.subscribe((batch) -> received(batch, current), (ex) -> failed(ex, current));
 	}
