@@ -256,10 +256,7 @@ class GatewayIntegrationTests {
 	@Test
 	void aLimitedTimelineIsFilledFromMessagesSoNoEventInTheGapIsLost() throws Exception {
 		String sync = "/_matrix/client/v3/sync";
-		this.homeserver.stubFor(
-				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
-		this.homeserver.stubFor(
-				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		readerRoomsHaveNoState();
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
 			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
@@ -295,10 +292,7 @@ class GatewayIntegrationTests {
 	@Test
 	void aWidgetThatStartsStreamingWhileALongPollWaitsGetsWhatThatPollsFilterLeftOut() throws Exception {
 		String sync = "/_matrix/client/v3/sync";
-		this.homeserver.stubFor(
-				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
-		this.homeserver.stubFor(
-				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		readerRoomsHaveNoState();
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
 			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
 		// Widget plain's filter has only its own room: a member joining the call is not
@@ -341,10 +335,7 @@ class GatewayIntegrationTests {
 	void whileNoStreamIsOpenTheLoopStillAsksForWhatAReconnectingStreamWillWant() {
 		String sync = "/_matrix/client/v3/sync";
 		String text = "{\"msgtype\": \"m.text\"}";
-		this.homeserver.stubFor(
-				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
-		this.homeserver.stubFor(
-				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		readerRoomsHaveNoState();
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
 			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
@@ -459,10 +450,7 @@ class GatewayIntegrationTests {
 	@Test
 	void shuttingDownEndsEveryStreamSoThatTheServerNeedNotWaitForThem() {
 		String sync = "/_matrix/client/v3/sync";
-		this.homeserver.stubFor(
-				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
-		this.homeserver.stubFor(
-				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		readerRoomsHaveNoState();
 		this.homeserver
 			.stubFor(get(urlPathEqualTo(sync)).willReturn(okJson("{\"next_batch\": \"s1\"}").withFixedDelay(500)));
 		EventStreams streams = this.context.getBean(EventStreams.class);
@@ -492,10 +480,7 @@ class GatewayIntegrationTests {
 	@Test
 	void aReaderThatFallsBehindIsToldSoAndClosedWhileTheLoopGoesOn() {
 		String sync = "/_matrix/client/v3/sync";
-		this.homeserver.stubFor(
-				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
-		this.homeserver.stubFor(
-				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+		readerRoomsHaveNoState();
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
 			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
 		String flood = IntStream.range(0, EventStreams.BUFFER + 50)
@@ -572,6 +557,17 @@ class GatewayIntegrationTests {
 	}
 
 	/** An SSE event as {@code action:event ids}, after checking its envelope. */
+	/**
+	 * The reader widget's rooms (its own and the one its timeline capability names) have
+	 * no state.
+	 */
+	private void readerRoomsHaveNoState() {
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
+		this.homeserver.stubFor(
+				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+	}
+
 	private static String described(Map<String, String> sse) {
 		JsonNode envelope = JsonMapper.shared().readTree(sse.get("data"));
 		assertThat(envelope.path("api").stringValue()).isEqualTo("toWidget");
