@@ -87,8 +87,7 @@ public class WidgetActions {
 	 * @return the stream, unchanged
 	 */
 	public <T> Flux<T> recordStream(Action action, Flux<T> stream) {
-		Flux<T> recorded = stream.doOnError((ex) -> action.failure = ex)
-			.doFinally((signal) -> finish(action, action.failure));
+		Flux<T> recorded = stream.doOnError(action::failed).doFinally((signal) -> finish(action, action.failure));
 		return (action.requestId != null)
 				? recorded.contextWrite(Context.of(HomeserverClient.REQUEST_ID, action.requestId)) : recorded;
 	}

@@ -42,6 +42,10 @@ class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Or
 	 */
 	static final String LOOPBACK = "127.0.0.1";
 
+	private static final String RECEIVE_CALL_MEMBERS = "org.matrix.msc2762.receive.state_event:org.matrix.msc3401.call.member";
+
+	private static final String RECEIVE_MESSAGES = "org.matrix.msc2762.receive.event:m.room.message";
+
 	private static final String SOURCE = "homeserverSimulatorDemoWidget";
 
 	private static final ConfigurationPropertyName WIDGETS = ConfigurationPropertyName.of("gateway.widgets");
@@ -59,15 +63,13 @@ class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Or
 		demo.put("gateway.widgets.demo.capabilities[1]", "org.matrix.msc4157.send.delayed_event");
 		demo.put("gateway.widgets.demo.capabilities[2]", "org.matrix.msc4157.update_delayed_event");
 		demo.put("gateway.widgets.demo.capabilities[3]", "org.matrix.msc2762.send.event:m.room.message");
-		demo.put("gateway.widgets.demo.capabilities[4]",
-				"org.matrix.msc2762.receive.state_event:org.matrix.msc3401.call.member");
-		demo.put("gateway.widgets.demo.capabilities[5]", "org.matrix.msc2762.receive.event:m.room.message");
+		demo.put("gateway.widgets.demo.capabilities[4]", RECEIVE_CALL_MEMBERS);
+		demo.put("gateway.widgets.demo.capabilities[5]", RECEIVE_MESSAGES);
 		demo.put("gateway.widgets.demo.openid", "allowed");
 		demo.put("gateway.widgets.watcher.token", WATCHER_TOKEN);
 		demo.put("gateway.widgets.watcher.room-id", SimulatorConfiguration.DEMO_ROOM);
-		demo.put("gateway.widgets.watcher.capabilities[0]",
-				"org.matrix.msc2762.receive.state_event:org.matrix.msc3401.call.member");
-		demo.put("gateway.widgets.watcher.capabilities[1]", "org.matrix.msc2762.receive.event:m.room.message");
+		demo.put("gateway.widgets.watcher.capabilities[0]", RECEIVE_CALL_MEMBERS);
+		demo.put("gateway.widgets.watcher.capabilities[1]", RECEIVE_MESSAGES);
 		demo.put("server.address", LOOPBACK);
 		environment.getPropertySources().addLast(new MapPropertySource(SOURCE, demo));
 	}

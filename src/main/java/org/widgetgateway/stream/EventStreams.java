@@ -74,11 +74,12 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	private static final Duration HEARTBEAT = Duration.ofSeconds(15);
 
 	/**
-	 * A comment that starts every stream, so that the answer's status and headers go out
-	 * at once, not with the first event (a widget that may read no state gets no
-	 * {@code update_state}, and its first event may be far off).
+	 * An empty comment: one starts every stream, so that the answer's status and headers
+	 * go out at once, not with the first event (a widget that may read no state gets no
+	 * {@code update_state}, and its first event may be far off); one every
+	 * {@link #HEARTBEAT} keeps it alive.
 	 */
-	private static final ServerSentEvent<JsonNode> OPENED = ServerSentEvent.<JsonNode>builder().comment("").build();
+	private static final ServerSentEvent<JsonNode> COMMENT = ServerSentEvent.<JsonNode>builder().comment("").build();
 
 	private final HomeserverClient homeserver;
 
@@ -169,9 +170,8 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 						.flux();
 			AtomicInteger streams = openStreams(widget);
 			streams.incrementAndGet();
-			return Flux.concat(Flux.just(OPENED), initial, sink.asFlux())
-				.mergeWith(
-						Flux.interval(HEARTBEAT).map((tick) -> ServerSentEvent.<JsonNode>builder().comment("").build()))
+			return Flux.concat(Flux.just(COMMENT), initial, sink.asFlux())
+				.mergeWith(Flux.interval(HEARTBEAT).map((tick) -> COMMENT))
 				.onErrorResume(FellBehind.class, (ex) -> {
 					recorded.outcome("fell_behind");
 					return Flux.just(error("M_LIMIT_EXCEEDED", "This stream fell more than " + BUFFER
