@@ -221,7 +221,10 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			ObjectNode envelope = envelopes.get(i);
 			Sinks.EmitResult result = sink.tryEmitNext(event(envelope.get("action").stringValue(), envelope.get("data"),
 					widget, new Position(loop.epoch, numbered.number(), i)));
-			if (result == Sinks.EmitResult.FAIL_OVERFLOW) {
+			// A full buffer is an overflow once the stream reads from it, and "no
+			// subscriber"
+			// before (the flood came while the stream's current state was still read).
+			if (result == Sinks.EmitResult.FAIL_OVERFLOW || result == Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
 				sink.tryEmitError(new FellBehind());
 				return;
 			}
