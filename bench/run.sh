@@ -14,7 +14,7 @@
 # Isolation: one more widget, whose room the stub homeserver answers only after 10 s, sends
 # STALLED (1000) requests at once; meanwhile the other widgets' restarts are measured again.
 # The gateway is launched as the Dockerfile launches it: the extracted jar, a class data sharing
-# archive from a training run, and the Dockerfile's JAVA_OPTS.
+# archive from a training run, and the Dockerfile's JAVA_OPTS (with Spring AOT's bean set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -114,7 +114,8 @@ GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS-${dockerfile_opts//\/app\/app.jsa/$work\/a
 java -Djarmode=tools -jar "$jar" extract --destination "$work/app" --application-filename app.jar >/dev/null
 app_jar="$work/app/app.jar"
 echo "Training the class data sharing archive ..." >&2
-java -XX:ArchiveClassesAtExit="$work/app/app.jsa" -Dspring.context.exit=onRefresh -jar "$app_jar" --server.port=0 \
+java -Dspring.aot.enabled=true -XX:ArchiveClassesAtExit="$work/app/app.jsa" -Dspring.context.exit=onRefresh -jar "$app_jar" \
+	--server.port=0 --gateway.homeserver.base-url=http://127.0.0.1:9 --gateway.homeserver.access-token=training \
 	>"$work/logs/training.log" 2>&1
 start=$(date +%s%N)
 # shellcheck disable=SC2086

@@ -101,13 +101,20 @@ class HomeserverConfiguration {
 
 	/**
 	 * Asks the homeserver what it offers as soon as the gateway is up, without waiting
-	 * for it: a homeserver that is down then is asked again by the first request.
+	 * for it: a homeserver that is down then is asked again by the first request. The
+	 * first call sets up the HTTP client's connections, name resolver and event loops
+	 * (half a second on two cores), so it starts on another thread than the one that
+	 * reports the gateway ready.
 	 */
 	@EventListener(ApplicationReadyEvent.class)
 	void discover(ApplicationReadyEvent event) {
-		event.getApplicationContext().getBean(HomeserverDiscovery.class).current().subscribe((support) -> {
-		}, (ex) -> {
-		});
+		event.getApplicationContext()
+			.getBean(HomeserverDiscovery.class)
+			.current()
+			.subscribeOn(Schedulers.boundedElastic())
+			.subscribe((support) -> {
+			}, (ex) -> {
+			});
 	}
 
 	/**

@@ -1,0 +1,41 @@
+package org.widgetgateway;
+
+import org.springframework.aot.AotDetector;
+import org.springframework.boot.EnvironmentPostProcessor;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.actuate.autoconfigure.web.server.ManagementPortType;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.util.StringUtils;
+
+/**
+ * Refuses to start the ahead-of-time processed launch ({@code -Dspring.aot.enabled=true},
+ * the container's) with configuration that its bean set, worked out at build time for a
+ * real homeserver and the actuator on the application's port, cannot serve: without this,
+ * the gateway would start without the simulator and fail every widget request, or ignore
+ * {@code management.server.port}.
+ */
+class AotLaunchCheck implements EnvironmentPostProcessor {
+
+	private static final String WITHOUT_AOT = "start without -Dspring.aot.enabled=true (in the container: set JAVA_OPTS "
+			+ "without it)";
+
+	@Override
+	public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+		if (!AotDetector.useGeneratedArtifacts()) {
+			return;
+		}
+		if (!StringUtils.hasText(environment.getProperty("gateway.homeserver.base-url"))) {
+			throw new InvalidConfigurationPropertyValueException("gateway.homeserver.base-url", null,
+					"The ahead-of-time processed launch serves a real homeserver and has no simulator. Set it to your "
+							+ "homeserver's URL, or " + WITHOUT_AOT + " to use the embedded simulator.");
+		}
+		if (ManagementPortType.get(environment) == ManagementPortType.DIFFERENT) {
+			throw new InvalidConfigurationPropertyValueException("management.server.port",
+					environment.getProperty("management.server.port"),
+					"The ahead-of-time processed launch serves the actuator on the application's port only. Remove "
+							+ "it, or " + WITHOUT_AOT + " to serve the actuator on a port of its own.");
+		}
+	}
+
+}

@@ -1,0 +1,68 @@
+package org.widgetgateway;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.aot.AotDetector;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.core.SpringProperties;
+import org.springframework.mock.env.MockEnvironment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+class AotLaunchCheckTests {
+
+	private final AotLaunchCheck check = new AotLaunchCheck();
+
+	private final MockEnvironment environment = new MockEnvironment();
+
+	@AfterEach
+	void leaveAheadOfTimeLaunch() {
+		SpringProperties.setProperty(AotDetector.AOT_ENABLED, null);
+	}
+
+	@Test
+	void theUsualLaunchMayRunTheSimulatorAndAManagementPort() {
+		this.environment.setProperty("management.server.port", "9090");
+		assertThatCode(this::check).doesNotThrowAnyException();
+	}
+
+	@Test
+	void theAheadOfTimeLaunchWithoutAHomeserverIsRefusedNamingTheKey() {
+		SpringProperties.setFlag(AotDetector.AOT_ENABLED);
+		assertThatExceptionOfType(InvalidConfigurationPropertyValueException.class).isThrownBy(this::check)
+			.satisfies((ex) -> {
+				assertThat(ex.getName()).isEqualTo("gateway.homeserver.base-url");
+				assertThat(ex.getReason()).contains("has no simulator").contains("without -Dspring.aot.enabled=true");
+			});
+	}
+
+	@Test
+	void theAheadOfTimeLaunchWithAManagementPortOfItsOwnIsRefusedNamingTheKey() {
+		SpringProperties.setFlag(AotDetector.AOT_ENABLED);
+		this.environment.setProperty("gateway.homeserver.base-url", "https://matrix.example.org");
+		this.environment.setProperty("management.server.port", "9090");
+		assertThatExceptionOfType(InvalidConfigurationPropertyValueException.class).isThrownBy(this::check)
+			.satisfies((ex) -> {
+				assertThat(ex.getName()).isEqualTo("management.server.port");
+				assertThat(ex.getValue()).isEqualTo("9090");
+			});
+	}
+
+	@Test
+	void theAheadOfTimeLaunchServesARealHomeserverWithTheActuatorOnTheApplicationsPort() {
+		SpringProperties.setFlag(AotDetector.AOT_ENABLED);
+		this.environment.setProperty("gateway.homeserver.base-url", "https://matrix.example.org");
+		this.environment.setProperty("server.port", "8081");
+		this.environment.setProperty("management.server.port", "8081");
+		assertThatCode(this::check).doesNotThrowAnyException();
+	}
+
+	private void check() {
+		this.check.postProcessEnvironment(this.environment, new SpringApplication());
+	}
+
+}
