@@ -105,7 +105,9 @@ public class HomeserverDiscovery {
 			.map(Optional::of)
 			.onErrorResume((ex) -> ex instanceof HomeserverException failure && failure.kind() == Kind.REFUSED
 					&& failure.status() != 429, (ex) -> Mono.just(Optional.empty()));
-		return versions.zipWith(capabilities)
+		// One after the other: a homeserver that is down then fails one call, not two at
+		// once whose second failure would have nowhere to go.
+		return versions.zipWhen((answer) -> capabilities)
 			.map((answers) -> support(answers.getT1(), answers.getT2().orElse(null)))
 			.doOnNext(this::discovered)
 			.doOnError((ex) -> failed(ex));
@@ -143,11 +145,27 @@ public class HomeserverDiscovery {
 		}
 	}
 
+	/**
+	 * Records why the homeserver could not be asked, and says so once: while it stays
+	 * down, every widget request asks again, and each answer is in that request's audit
+	 * line already.
+	 */
 	private void failed(Throwable ex) {
-		String message = (ex instanceof HomeserverException) ? ex.getMessage() : "unexpected failure";
+		boolean expected = ex instanceof HomeserverException;
+		String message = expected ? ex.getMessage() : "unexpected failure";
+		String previous = this.lastFailure;
 		this.lastFailure = message;
-		logger
-			.warn("Could not learn what the homeserver offers (" + message + "); delayed events wait until it answers");
+		String line = "Could not learn what the homeserver offers (" + message
+				+ "); delayed events wait until it answers";
+		if (message.equals(previous)) {
+			logger.debug(line);
+		}
+		else if (expected) {
+			logger.warn(line);
+		}
+		else {
+			logger.warn(line, ex);
+		}
 	}
 
 	static String describe(DelayedEventsSupport support) {

@@ -51,7 +51,10 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 			problem.setProperty("retry_after_ms", retryAfter.toMillis());
 		}
 		if (ex.status().is5xxServerError()) {
-			logger.warn(ex.detail());
+			// The request's audit line has the outcome already; during a homeserver
+			// outage
+			// a line of its own for every request would flood the log.
+			logger.debug(ex.detail());
 		}
 		return ResponseEntity.status(ex.status()).headers(headers).body(problem);
 	}

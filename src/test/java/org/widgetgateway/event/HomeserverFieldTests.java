@@ -1,5 +1,6 @@
 package org.widgetgateway.event;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -24,6 +25,7 @@ import org.springframework.test.web.servlet.assertj.MvcTestResult;
 import org.widgetgateway.DelayIdsForTests;
 import org.widgetgateway.GatewayWebTest;
 import org.widgetgateway.HomeserverStubs;
+import org.widgetgateway.homeserver.HomeserverDiscovery;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
@@ -39,6 +41,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 /**
  * The homeserver as it is in the field: rate limits, lost answers, proxies, outages and
@@ -72,6 +76,9 @@ class HomeserverFieldTests {
 
 	@InjectWireMock("homeserver")
 	private WireMockServer homeserver;
+
+	@Autowired
+	private HomeserverDiscovery discovery;
 
 	private MvcTestResult widgetPosts(String path, String body, String... idempotencyKey) {
 		var request = this.mvc.post()
@@ -341,6 +348,33 @@ class HomeserverFieldTests {
 		});
 		this.homeserver.verify(0, putRequestedFor(urlPathMatching(".*/state/.*")));
 		this.homeserver.verify(0, postRequestedFor(urlPathMatching(".*/unstable/.*")));
+	}
+
+	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void aHomeserverOutageIsLoggedOnceWhileEveryRequestHasItsAuditLine(CapturedOutput output) {
+		assertThat(scheduled("syd_before_outage")).isNotNull();
+		this.discovery.forget();
+		this.homeserver.stubFor(get(urlPathEqualTo(VERSIONS)).atPriority(1)
+			.willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+
+		for (int i = 0; i < 3; i++) {
+			assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_GATEWAY);
+		}
+
+		// A request's audit line is written as its answer completes, not before the
+		// answer.
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(output.getAll().lines())
+				.filteredOn((line) -> line.contains("org.widgetgateway.audit") && line.contains("action=send_event")
+						&& line.contains("outcome=homeserver_error"))
+				.hasSize(3));
+		assertThat(output.getAll().lines()).filteredOn((line) -> line.contains(" WARN ") || line.contains(" ERROR "))
+			.singleElement(STRING)
+			.contains("Could not learn what the homeserver offers (The homeserver could not be reached)");
+		assertThat(output.getAll()).doesNotContain("Exception thrown during asynchronous load")
+			.doesNotContain("onErrorDropped")
+			.doesNotContain("\tat ");
 	}
 
 	@Test
