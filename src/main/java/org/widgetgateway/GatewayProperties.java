@@ -63,6 +63,16 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 		}
 	}
 
+	/**
+	 * These properties with the given widgets, checked with them as at startup.
+	 * @param widgets the widgets, by widget id
+	 * @return the properties with those widgets
+	 */
+	GatewayProperties withWidgets(Map<String, Widget> widgets) {
+		return new GatewayProperties(this.homeserver, widgets, this.metrics, this.rateLimit, this.cors,
+				this.delayIdKey);
+	}
+
 	/** Names what is configured, never a token or key. */
 	@Override
 	public String toString() {

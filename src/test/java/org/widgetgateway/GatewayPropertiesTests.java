@@ -2,13 +2,22 @@ package org.widgetgateway;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ApplicationContextInitializer;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.MutablePropertySources;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -222,14 +231,86 @@ class GatewayPropertiesTests {
 			.isEqualTo("simulator-access-token"));
 	}
 
+	@Test
+	void widgetsBoundOneByOneAreWhatSpringBootsOwnBindingMakesOfThem() {
+		ApplicationContextInitializer<ConfigurableApplicationContext> sources = (context) -> {
+			MutablePropertySources propertySources = context.getEnvironment().getPropertySources();
+			// Lower precedence: a file with every form of widget.
+			propertySources.addLast(new MapPropertySource("file", widgetsFile()));
+			// Higher precedence, as the environment's variables: they override one
+			// widget's
+			// capabilities, its room and another's rate limit.
+			propertySources.addFirst(
+					new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+							Map.of("GATEWAY_WIDGETS_EC_CAPABILITIES_0_", "org.matrix.msc4157.update_delayed_event",
+									"GATEWAY_WIDGETS_EC_ROOMID", "!override:example.org",
+									"GATEWAY_WIDGETS_HASHED_RATELIMIT_MAXINFLIGHT", "3",
+									"GATEWAY_WIDGETS_FROMENV_TOKEN", "env-token", "GATEWAY_WIDGETS_FROMENV_ROOMID",
+									"!env:example.org", "EC_SECRET", "resolved-secret")));
+		};
+		new ApplicationContextRunner().withUserConfiguration(SpringBootsBindingConfiguration.class)
+			.withInitializer(sources)
+			.run((expected) -> new ApplicationContextRunner().withUserConfiguration(PropertiesConfiguration.class)
+				.withInitializer(sources)
+				.run((actual) -> {
+					GatewayProperties bound = actual.getBean(GatewayProperties.class);
+					assertThat(bound).isEqualTo(expected.getBean(GatewayProperties.class));
+					assertThat(bound.widgets()).containsOnlyKeys("ec", "hashed", "element-call", "fromenv");
+					GatewayProperties.Widget ec = bound.widgets().get("ec");
+					assertThat(ec.capabilities()).containsExactly("org.matrix.msc4157.update_delayed_event");
+					assertThat(ec.roomId()).isEqualTo("!override:example.org");
+					assertThat(ec.token()).containsExactly("resolved-secret", "second-secret");
+					assertThat(ec.maxDelay()).isEqualTo(Duration.ofHours(2));
+					assertThat(ec.openid()).isEqualTo(GatewayProperties.OpenIdPolicy.ALLOWED);
+					assertThat(bound.widgets().get("hashed").rateLimit())
+						.isEqualTo(new GatewayProperties.RateLimit(5, Duration.ofSeconds(10), 3));
+					assertThat(bound.widgets().get("element-call").capabilities()).hasSize(2);
+				}));
+	}
+
+	@Test
+	void aWidgetsNestedRateLimitIsCheckedWhenBoundOneByOne() {
+		this.runner.withPropertyValues("gateway.widgets.ec.rate-limit.requests=0")
+			.run((context) -> assertFailure(context, "a rate limit's requests must be at least 1"));
+	}
+
+	private static Map<String, Object> widgetsFile() {
+		Map<String, Object> file = new LinkedHashMap<>();
+		file.put("gateway.widgets.ec.token[0]", "${EC_SECRET}");
+		file.put("gateway.widgets.ec.token[1]", "second-secret");
+		file.put("gateway.widgets.ec.room-id", "!abc:example.org");
+		file.put("gateway.widgets.ec.max-delay", "2h");
+		file.put("gateway.widgets.ec.openid", "allowed");
+		file.put("gateway.widgets.ec.capabilities[0]", "org.matrix.msc4157.send.delayed_event");
+		file.put("gateway.widgets.ec.capabilities[1]", "org.matrix.msc2762.send.event:m.room.message");
+		file.put("gateway.widgets.hashed.token-sha256", "a".repeat(64));
+		file.put("gateway.widgets.hashed.room-id", "!abc:example.org");
+		file.put("gateway.widgets.hashed.rate-limit.requests", "5");
+		file.put("gateway.widgets.hashed.rate-limit.per", "10s");
+		file.put("gateway.widgets.element-call.token", "ec-token");
+		file.put("gateway.widgets.element-call.room-id", "!abc:example.org");
+		file.put("gateway.widgets.element-call.capabilities",
+				"org.matrix.msc4157.send.delayed_event, org.matrix.msc4157.update_delayed_event");
+		return file;
+	}
+
 	private static void assertFailure(AssertableApplicationContext context, String message) {
 		assertThat(context).hasFailed();
 		assertThat(context.getStartupFailure()).rootCause().hasMessageContaining(message);
 	}
 
+	/** The gateway's own binding: Spring Boot's, with the widgets bound one by one. */
 	@Configuration(proxyBeanMethods = false)
 	@EnableConfigurationProperties(GatewayProperties.class)
+	@Import(WidgetsBinding.class)
 	static class PropertiesConfiguration {
+
+	}
+
+	/** Spring Boot's binding alone, to compare with. */
+	@Configuration(proxyBeanMethods = false)
+	@EnableConfigurationProperties(GatewayProperties.class)
+	static class SpringBootsBindingConfiguration {
 
 	}
 

@@ -1,0 +1,173 @@
+package org.widgetgateway;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.ConfigurationPropertiesBindHandlerAdvisor;
+import org.springframework.boot.context.properties.bind.AbstractBindHandler;
+import org.springframework.boot.context.properties.bind.BindContext;
+import org.springframework.boot.context.properties.bind.BindHandler;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.PropertySourcesPlaceholdersResolver;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName.Form;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyState;
+import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
+import org.springframework.boot.convert.ApplicationConversionService;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.stereotype.Component;
+
+import org.widgetgateway.GatewayProperties.Widget;
+
+/**
+ * Binds {@code gateway.widgets} one widget at a time, each against its own properties
+ * only, so that the time to bind the widgets grows with their number rather than with its
+ * square.
+ * <p>
+ * Spring Boot's binder looks for the elements of a list (a widget's {@code capabilities})
+ * among every name of the property source that holds them: with all widgets in one file,
+ * each widget's list cost a pass over every widget's properties, and 2,000 widgets took
+ * seconds of startup to bind. Here one pass over each source groups the names under
+ * {@code gateway.widgets} by widget, and each widget is bound by the same binder, with
+ * the same conversions, placeholders, validation and order of sources, from views of
+ * those sources that list that widget's names only (looking a name up still asks the
+ * source itself). The rest of {@code gateway} is bound as usual, and the widgets join it
+ * through {@link GatewayProperties#withWidgets}, which checks them as a whole.
+ */
+@Component
+class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
+
+	private static final ConfigurationPropertyName GATEWAY = ConfigurationPropertyName.of("gateway");
+
+	private static final ConfigurationPropertyName WIDGETS = ConfigurationPropertyName.of("gateway.widgets");
+
+	private static final int WIDGET_ELEMENTS = WIDGETS.getNumberOfElements() + 1;
+
+	private final ConfigurableEnvironment environment;
+
+	WidgetsBinding(ConfigurableEnvironment environment) {
+		this.environment = environment;
+	}
+
+	@Override
+	public BindHandler apply(BindHandler bindHandler) {
+		return new AbstractBindHandler(bindHandler) {
+
+			private @Nullable Map<String, Widget> widgets;
+
+			@Override
+			public <T> @Nullable Bindable<T> onStart(ConfigurationPropertyName name, Bindable<T> target,
+					BindContext context) {
+				if (WIDGETS.equals(name)) {
+					this.widgets = bindWidgets(context.getSources(), bindHandler);
+					return null;
+				}
+				return super.onStart(name, target, context);
+			}
+
+			@Override
+			public @Nullable Object onSuccess(ConfigurationPropertyName name, Bindable<?> target, BindContext context,
+					Object result) {
+				return withWidgets(name, super.onSuccess(name, target, context, result));
+			}
+
+			@Override
+			public Object onCreate(ConfigurationPropertyName name, Bindable<?> target, BindContext context,
+					Object result) {
+				Object created = withWidgets(name, super.onCreate(name, target, context, result));
+				return (created != null) ? created : result;
+			}
+
+			private @Nullable Object withWidgets(ConfigurationPropertyName name, @Nullable Object bound) {
+				if (GATEWAY.equals(name) && bound instanceof GatewayProperties properties && this.widgets != null) {
+					return properties.withWidgets(this.widgets);
+				}
+				return bound;
+			}
+
+		};
+	}
+
+	private Map<String, Widget> bindWidgets(Iterable<ConfigurationPropertySource> sources, BindHandler handler) {
+		List<ConfigurationPropertySource> all = new ArrayList<>();
+		sources.forEach(all::add);
+		Map<ConfigurationPropertyName, List<List<ConfigurationPropertyName>>> namesByWidget = new LinkedHashMap<>();
+		for (int i = 0; i < all.size(); i++) {
+			if (all.get(i) instanceof IterableConfigurationPropertySource iterable) {
+				for (ConfigurationPropertyName name : iterable) {
+					if (WIDGETS.isAncestorOf(name)) {
+						ConfigurationPropertyName widget = name.chop(WIDGET_ELEMENTS);
+						namesByWidget.computeIfAbsent(widget, (key) -> emptyLists(all.size())).get(i).add(name);
+					}
+				}
+			}
+		}
+		PropertySourcesPlaceholdersResolver placeholders = new PropertySourcesPlaceholdersResolver(this.environment);
+		Map<String, Widget> widgets = new LinkedHashMap<>();
+		for (Map.Entry<ConfigurationPropertyName, List<List<ConfigurationPropertyName>>> entry : namesByWidget
+			.entrySet()) {
+			List<ConfigurationPropertySource> own = new ArrayList<>();
+			for (int i = 0; i < all.size(); i++) {
+				ConfigurationPropertySource source = all.get(i);
+				List<ConfigurationPropertyName> names = entry.getValue().get(i);
+				if (!(source instanceof IterableConfigurationPropertySource)) {
+					own.add(source);
+				}
+				else if (!names.isEmpty()) {
+					own.add(new NamesOf(source, names));
+				}
+			}
+			Binder binder = new Binder(own, placeholders, ApplicationConversionService.getSharedInstance());
+			ConfigurationPropertyName widget = entry.getKey();
+			binder.bind(widget, Bindable.of(Widget.class), handler)
+				.ifBound((bound) -> widgets.put(widget.getElement(WIDGET_ELEMENTS - 1, Form.ORIGINAL), bound));
+		}
+		return widgets;
+	}
+
+	private static List<List<ConfigurationPropertyName>> emptyLists(int count) {
+		List<List<ConfigurationPropertyName>> lists = new ArrayList<>(count);
+		for (int i = 0; i < count; i++) {
+			lists.add(new ArrayList<>());
+		}
+		return lists;
+	}
+
+	/**
+	 * A property source as one widget sees it: its names are that widget's only, and a
+	 * name is looked up in the source itself, with its relaxed forms and origins.
+	 */
+	private record NamesOf(ConfigurationPropertySource source,
+			List<ConfigurationPropertyName> names) implements IterableConfigurationPropertySource {
+
+		@Override
+		public Stream<ConfigurationPropertyName> stream() {
+			return this.names.stream();
+		}
+
+		@Override
+		public @Nullable ConfigurationProperty getConfigurationProperty(ConfigurationPropertyName name) {
+			return this.source.getConfigurationProperty(name);
+		}
+
+		@Override
+		public ConfigurationPropertyState containsDescendantOf(ConfigurationPropertyName name) {
+			return this.source.containsDescendantOf(name);
+		}
+
+		@Override
+		public Object getUnderlyingSource() {
+			return this.source.getUnderlyingSource();
+		}
+
+	}
+
+}
