@@ -10,6 +10,7 @@
 #   DURATION=10s WARMUP=20s bench/run.sh
 #   GATEWAY_JAVA_OPTS='-Xmx512m' bench/run.sh      # other JVM options than the Dockerfile's
 #   STALLED=0 bench/run.sh            # leave out the isolation rows
+#   READY_ONLY=5 WIDGETS=2000 bench/run.sh   # only start the gateway 5 times and print each time to ready
 #
 # Isolation: one more widget, whose room the stub homeserver answers only after 10 s, sends
 # STALLED (1000) requests at once; meanwhile the other widgets' restarts are measured again.
@@ -28,6 +29,7 @@ PROXY_PORT=${PROXY_PORT:-18081}
 GATEWAY_PORT=${GATEWAY_PORT:-18080}
 STALL_PORT=${STALL_PORT:-18009}
 STALLED=${STALLED:-1000}
+READY_ONLY=${READY_ONLY:-0}
 
 need() {
 	command -v "$1" >/dev/null 2>&1 && return
@@ -117,17 +119,33 @@ echo "Training the class data sharing archive ..." >&2
 java -Dspring.aot.enabled=true -XX:ArchiveClassesAtExit="$work/app/app.jsa" -Dspring.context.exit=onRefresh -jar "$app_jar" \
 	--server.port=0 --gateway.homeserver.base-url=http://127.0.0.1:9 --gateway.homeserver.access-token=training \
 	>"$work/logs/training.log" 2>&1
-start=$(date +%s%N)
-# shellcheck disable=SC2086
-java ${GATEWAY_JAVA_OPTS} -jar "$app_jar" --spring.config.additional-location="$work/gateway.yaml" \
-	--server.port="$GATEWAY_PORT" --logging.level.root=WARN >"$work/logs/gateway.log" 2>&1 &
-gateway=$!
-pids+=("$gateway")
-until curl -sf "http://127.0.0.1:$GATEWAY_PORT/actuator/health/readiness" >/dev/null; do
-	kill -0 "$gateway" 2>/dev/null || { cat "$work/logs/gateway.log" >&2; exit 1; }
-	sleep 0.05
-done
-ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+start_gateway() { # starts the gateway and waits until it is ready; sets gateway and ready_ms
+	local start
+	start=$(date +%s%N)
+	# shellcheck disable=SC2086
+	java ${GATEWAY_JAVA_OPTS} -jar "$app_jar" --spring.config.additional-location="$work/gateway.yaml" \
+		--server.port="$GATEWAY_PORT" --logging.level.root=WARN >"$work/logs/gateway.log" 2>&1 &
+	gateway=$!
+	pids+=("$gateway")
+	until curl -sf "http://127.0.0.1:$GATEWAY_PORT/actuator/health/readiness" >/dev/null; do
+		kill -0 "$gateway" 2>/dev/null || { cat "$work/logs/gateway.log" >&2; exit 1; }
+		sleep 0.05
+	done
+	ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+}
+
+if [ "$READY_ONLY" != 0 ]; then
+	echo "Widget Gateway time to ready: $WIDGETS widgets, $READY_ONLY starts"
+	echo "Gateway JVM options: ${GATEWAY_JAVA_OPTS:-(none)}" | sed "s#$work#.#g"
+	for _ in $(seq 1 "$READY_ONLY"); do
+		start_gateway
+		echo "ready after: ${ready_ms} ms (process start to readiness UP)"
+		kill "$gateway"
+		wait "$gateway" 2>/dev/null || true
+	done
+	exit 0
+fi
+start_gateway
 
 measure() { # target url duration -> "req/s p50 p99 max non2xx errors"
 	BENCH_TARGET=$1 BENCH_WIDGETS=$WIDGETS BENCH_IDS="$work/ids.txt" \
