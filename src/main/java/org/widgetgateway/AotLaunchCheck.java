@@ -1,5 +1,7 @@
 package org.widgetgateway;
 
+import java.util.List;
+
 import org.springframework.aot.AotDetector;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
@@ -12,10 +14,18 @@ import org.springframework.util.StringUtils;
  * Refuses to start the ahead-of-time processed launch ({@code -Dspring.aot.enabled=true},
  * the container's) with configuration that its bean set, worked out at build time for a
  * real homeserver and the actuator on the application's port, cannot serve: without this,
- * the gateway would start without the simulator and fail every widget request, or ignore
- * {@code management.server.port}.
+ * the gateway would start without the simulator and fail every widget request, ignore
+ * {@code management.server.port}, or serve the API documentation that configuration turns
+ * off.
  */
 class AotLaunchCheck implements EnvironmentPostProcessor {
+
+	/**
+	 * Properties that decide at startup whether the API documentation is served; the AOT
+	 * launch decided at build time. Springdoc's own startup warning suggests them.
+	 */
+	private static final List<String> DOCUMENTATION_SWITCHES = List.of("springdoc.api-docs.enabled",
+			"springdoc.swagger-ui.enabled");
 
 	private static final String WITHOUT_AOT = "start without -Dspring.aot.enabled=true (in the container: set JAVA_OPTS "
 			+ "without it)";
@@ -29,6 +39,14 @@ class AotLaunchCheck implements EnvironmentPostProcessor {
 			throw new InvalidConfigurationPropertyValueException("gateway.homeserver.base-url", null,
 					"The ahead-of-time processed launch serves a real homeserver and has no simulator. Set it to your "
 							+ "homeserver's URL, or " + WITHOUT_AOT + " to use the embedded simulator.");
+		}
+		for (String docs : DOCUMENTATION_SWITCHES) {
+			if ("false".equalsIgnoreCase(environment.getProperty(docs, "").trim())) {
+				throw new InvalidConfigurationPropertyValueException(docs, "false",
+						"The ahead-of-time processed launch serves the API documentation whatever this says (its "
+								+ "bean set was fixed at build time), so it would be served although you turned it "
+								+ "off; " + WITHOUT_AOT + " to turn it off.");
+			}
 		}
 		if (ManagementPortType.get(environment) == ManagementPortType.DIFFERENT) {
 			throw new InvalidConfigurationPropertyValueException("management.server.port",

@@ -2,6 +2,8 @@ package org.widgetgateway;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.aot.AotDetector;
 import org.springframework.boot.SpringApplication;
@@ -52,12 +54,23 @@ class AotLaunchCheckTests {
 			});
 	}
 
+	@ParameterizedTest
+	@ValueSource(strings = { "springdoc.api-docs.enabled", "springdoc.swagger-ui.enabled" })
+	void theAheadOfTimeLaunchIsRefusedWhenTheDocumentationItServesIsTurnedOff(String property) {
+		SpringProperties.setFlag(AotDetector.AOT_ENABLED);
+		this.environment.setProperty("gateway.homeserver.base-url", "https://matrix.example.org");
+		this.environment.setProperty(property, "false");
+		assertThatExceptionOfType(InvalidConfigurationPropertyValueException.class).isThrownBy(this::check)
+			.satisfies((ex) -> assertThat(ex.getName()).isEqualTo(property));
+	}
+
 	@Test
 	void theAheadOfTimeLaunchServesARealHomeserverWithTheActuatorOnTheApplicationsPort() {
 		SpringProperties.setFlag(AotDetector.AOT_ENABLED);
 		this.environment.setProperty("gateway.homeserver.base-url", "https://matrix.example.org");
 		this.environment.setProperty("server.port", "8081");
 		this.environment.setProperty("management.server.port", "8081");
+		this.environment.setProperty("springdoc.api-docs.enabled", "true");
 		assertThatCode(this::check).doesNotThrowAnyException();
 	}
 
