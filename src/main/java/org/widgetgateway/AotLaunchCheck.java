@@ -8,15 +8,14 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.actuate.autoconfigure.web.server.ManagementPortType;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.core.env.ConfigurableEnvironment;
-import org.springframework.util.StringUtils;
 
 /**
  * Refuses to start the ahead-of-time processed launch ({@code -Dspring.aot.enabled=true},
- * the container's) with configuration that its bean set, worked out at build time for a
- * real homeserver and the actuator on the application's port, cannot serve: without this,
- * the gateway would start without the simulator and fail every widget request, ignore
- * {@code management.server.port}, or serve the API documentation that configuration turns
- * off.
+ * the container's) with configuration that its bean set, worked out at build time with
+ * the actuator on the application's port and the API documentation on, cannot follow:
+ * without this, the gateway would ignore {@code management.server.port}, or serve the
+ * documentation that configuration turns off. (Without a homeserver, the simulator
+ * package refuses it: that launch has no simulator.)
  */
 class AotLaunchCheck implements EnvironmentPostProcessor {
 
@@ -34,11 +33,6 @@ class AotLaunchCheck implements EnvironmentPostProcessor {
 	public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
 		if (!AotDetector.useGeneratedArtifacts()) {
 			return;
-		}
-		if (!StringUtils.hasText(environment.getProperty("gateway.homeserver.base-url"))) {
-			throw new InvalidConfigurationPropertyValueException("gateway.homeserver.base-url", null,
-					"The ahead-of-time processed launch serves a real homeserver and has no simulator. Set it to your "
-							+ "homeserver's URL, or " + WITHOUT_AOT + " to use the embedded simulator.");
 		}
 		for (String docs : DOCUMENTATION_SWITCHES) {
 			if ("false".equalsIgnoreCase(environment.getProperty(docs, "").trim())) {

@@ -1,6 +1,7 @@
 package org.widgetgateway;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,17 +77,17 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 			@Override
 			public @Nullable Object onSuccess(ConfigurationPropertyName name, Bindable<?> target, BindContext context,
 					Object result) {
-				return withWidgets(name, super.onSuccess(name, target, context, result));
+				Object bound = super.onSuccess(name, target, context, result);
+				return (bound != null) ? withWidgets(name, bound) : null;
 			}
 
 			@Override
 			public Object onCreate(ConfigurationPropertyName name, Bindable<?> target, BindContext context,
 					Object result) {
-				Object created = withWidgets(name, super.onCreate(name, target, context, result));
-				return (created != null) ? created : result;
+				return withWidgets(name, super.onCreate(name, target, context, result));
 			}
 
-			private @Nullable Object withWidgets(ConfigurationPropertyName name, @Nullable Object bound) {
+			private Object withWidgets(ConfigurationPropertyName name, Object bound) {
 				if (GATEWAY.equals(name) && bound instanceof GatewayProperties properties && this.widgets != null) {
 					return properties.withWidgets(this.widgets);
 				}
@@ -97,48 +98,38 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 	}
 
 	private Map<String, Widget> bindWidgets(Iterable<ConfigurationPropertySource> sources, BindHandler handler) {
-		List<ConfigurationPropertySource> all = new ArrayList<>();
-		sources.forEach(all::add);
-		Map<ConfigurationPropertyName, List<List<ConfigurationPropertyName>>> namesByWidget = new LinkedHashMap<>();
-		for (int i = 0; i < all.size(); i++) {
-			if (all.get(i) instanceof IterableConfigurationPropertySource iterable) {
+		// One pass over each source: the names under gateway.widgets, by widget and
+		// source.
+		Map<ConfigurationPropertyName, Map<ConfigurationPropertySource, List<ConfigurationPropertyName>>> names = new LinkedHashMap<>();
+		for (ConfigurationPropertySource source : sources) {
+			if (source instanceof IterableConfigurationPropertySource iterable) {
 				for (ConfigurationPropertyName name : iterable) {
 					if (WIDGETS.isAncestorOf(name)) {
-						ConfigurationPropertyName widget = name.chop(WIDGET_ELEMENTS);
-						namesByWidget.computeIfAbsent(widget, (key) -> emptyLists(all.size())).get(i).add(name);
+						names.computeIfAbsent(name.chop(WIDGET_ELEMENTS), (widget) -> new IdentityHashMap<>())
+							.computeIfAbsent(source, (key) -> new ArrayList<>())
+							.add(name);
 					}
 				}
 			}
 		}
 		PropertySourcesPlaceholdersResolver placeholders = new PropertySourcesPlaceholdersResolver(this.environment);
 		Map<String, Widget> widgets = new LinkedHashMap<>();
-		for (Map.Entry<ConfigurationPropertyName, List<List<ConfigurationPropertyName>>> entry : namesByWidget
-			.entrySet()) {
+		names.forEach((widget, bySource) -> {
+			// The sources in their order: those that cannot list their names as they are.
 			List<ConfigurationPropertySource> own = new ArrayList<>();
-			for (int i = 0; i < all.size(); i++) {
-				ConfigurationPropertySource source = all.get(i);
-				List<ConfigurationPropertyName> names = entry.getValue().get(i);
+			for (ConfigurationPropertySource source : sources) {
 				if (!(source instanceof IterableConfigurationPropertySource)) {
 					own.add(source);
 				}
-				else if (!names.isEmpty()) {
-					own.add(new NamesOf(source, names));
+				else if (bySource.containsKey(source)) {
+					own.add(new NamesOf(source, bySource.get(source)));
 				}
 			}
-			Binder binder = new Binder(own, placeholders, ApplicationConversionService.getSharedInstance());
-			ConfigurationPropertyName widget = entry.getKey();
-			binder.bind(widget, Bindable.of(Widget.class), handler)
+			new Binder(own, placeholders, ApplicationConversionService.getSharedInstance())
+				.bind(widget, Bindable.of(Widget.class), handler)
 				.ifBound((bound) -> widgets.put(widget.getElement(WIDGET_ELEMENTS - 1, Form.ORIGINAL), bound));
-		}
+		});
 		return widgets;
-	}
-
-	private static List<List<ConfigurationPropertyName>> emptyLists(int count) {
-		List<List<ConfigurationPropertyName>> lists = new ArrayList<>(count);
-		for (int i = 0; i < count; i++) {
-			lists.add(new ArrayList<>());
-		}
-		return lists;
 	}
 
 	/**

@@ -196,8 +196,7 @@ class GatewayIntegrationTests {
 			.willReturn(okJson("[" + event("$before", "!call:example.org", member, "\"_@a_A_m.call\"", "{}") + "]")));
 		this.homeserver.stubFor(
 				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
-		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
-			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		firstSyncAnswersS1();
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
 			.willReturn(okJson("""
 					{"next_batch": "s2", "rooms": {"join": {
@@ -259,8 +258,7 @@ class GatewayIntegrationTests {
 	void aLimitedTimelineIsFilledFromMessagesSoNoEventInTheGapIsLost() throws Exception {
 		String sync = "/_matrix/client/v3/sync";
 		readerRoomsHaveNoState();
-		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
-			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		firstSyncAnswersS1();
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
 			.willReturn(okJson("""
 					{"next_batch": "s2", "rooms": {"join": {"!call:example.org": {"timeline": {
@@ -295,11 +293,10 @@ class GatewayIntegrationTests {
 	void aWidgetThatStartsStreamingWhileALongPollWaitsGetsWhatThatPollsFilterLeftOut() throws Exception {
 		String sync = "/_matrix/client/v3/sync";
 		readerRoomsHaveNoState();
-		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
-			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
-		// Widget plain's filter has only its own room: a member joining the call is not
-		// for
-		// it, so the homeserver answers its long-poll with nothing, after the join.
+		firstSyncAnswersS1();
+		// Widget plain's filter has only its own room: a member joining the call is
+		// not for it, so the homeserver answers its long-poll with nothing, after the
+		// join.
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
 			.withQueryParam("filter", notContaining("!call:example.org"))
 			.willReturn(okJson("{\"next_batch\": \"s2\"}").withFixedDelay(8000)));
@@ -338,8 +335,7 @@ class GatewayIntegrationTests {
 		String sync = "/_matrix/client/v3/sync";
 		String text = "{\"msgtype\": \"m.text\"}";
 		readerRoomsHaveNoState();
-		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
-			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		firstSyncAnswersS1();
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
 			.willReturn(okJson("""
 					{"next_batch": "s2", "rooms": {"join": {"!call:example.org": {"timeline": {"events": [%s]}}}}}"""
@@ -392,8 +388,7 @@ class GatewayIntegrationTests {
 			.willReturn(okJson("[]").withFixedDelay(1500)));
 		this.homeserver.stubFor(
 				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
-		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
-			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		firstSyncAnswersS1();
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
 			.willReturn(okJson("{\"next_batch\": \"s1\"}").withFixedDelay(500)));
 		EventStreams streams = this.context.getBean(EventStreams.class);
@@ -472,6 +467,11 @@ class GatewayIntegrationTests {
 			assertThat(streams.open(reader, null).collectList().block(Duration.ofSeconds(5)))
 				.as("a stream opened while shutting down ends at once")
 				.isEmpty();
+
+			streams.start();
+			assertThat(streams.open(reader, null).take(1).collectList().block(Duration.ofSeconds(20)))
+				.as("a stream opened once started again runs: it opens with its comment")
+				.hasSize(1);
 		}
 		finally {
 			streams.start();
@@ -491,8 +491,7 @@ class GatewayIntegrationTests {
 			.willReturn(okJson("[]").withFixedDelay(roomStateDelay)));
 		this.homeserver.stubFor(
 				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
-		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
-			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		firstSyncAnswersS1();
 		String flood = IntStream.range(0, EventStreams.BUFFER + 50)
 			.mapToObj((i) -> event("$m" + i, "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}"))
 			.collect(Collectors.joining(","));
@@ -573,6 +572,14 @@ class GatewayIntegrationTests {
 	 * The reader widget's rooms (its own and the one its timeline capability names) have
 	 * no state.
 	 */
+	/**
+	 * The loop's first {@code /sync} (no {@code since}) answers with batch {@code s1}.
+	 */
+	private void firstSyncAnswersS1() {
+		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/v3/sync")).withQueryParam("since", absent())
+			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+	}
+
 	private void readerRoomsHaveNoState() {
 		this.homeserver.stubFor(
 				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));

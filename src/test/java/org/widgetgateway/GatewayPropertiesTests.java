@@ -237,9 +237,8 @@ class GatewayPropertiesTests {
 			MutablePropertySources propertySources = context.getEnvironment().getPropertySources();
 			// Lower precedence: a file with every form of widget.
 			propertySources.addLast(new MapPropertySource("file", widgetsFile()));
-			// Higher precedence, as the environment's variables: they override one
-			// widget's
-			// capabilities, its room and another's rate limit.
+			// Higher precedence, as the environment's variables: they override
+			// one widget's capabilities, its room and another's rate limit.
 			propertySources.addFirst(
 					new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
 							Map.of("GATEWAY_WIDGETS_EC_CAPABILITIES_0_", "org.matrix.msc4157.update_delayed_event",

@@ -52,8 +52,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 		}
 		if (ex.status().is5xxServerError()) {
 			// The request's audit line has the outcome already; during a homeserver
-			// outage
-			// a line of its own for every request would flood the log.
+			// outage, a line of its own for every request would flood the log.
 			logger.debug(ex.detail());
 		}
 		return ResponseEntity.status(ex.status()).headers(headers).body(problem);

@@ -3,6 +3,7 @@ package org.widgetgateway.simulator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.springframework.aot.AotDetector;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.context.config.ConfigDataEnvironmentPostProcessor;
@@ -10,6 +11,7 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyN
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyState;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.Environment;
@@ -24,8 +26,9 @@ import org.springframework.core.env.MapPropertySource;
  * {@code m.room.message} in the same room and send nothing, so that one can see another
  * widget join and leave a call. They are configuration like any other, so they are bound
  * and checked as configured widgets are. Their tokens are public, so the gateway then
- * listens on loopback only (a container started without configuration serves nobody
- * outside it), unless {@code server.address} is set.
+ * listens on loopback only (a jar started without configuration serves nobody outside its
+ * machine), unless {@code server.address} is set. The ahead-of-time processed launch (the
+ * container's) has no simulator: without a homeserver it is refused, naming the key.
  */
 class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
 
@@ -52,7 +55,15 @@ class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Or
 
 	@Override
 	public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
-		if (!ConditionalOnSimulator.OnSimulatorCondition.isActive(environment) || hasWidgets(environment)) {
+		boolean simulator = ConditionalOnSimulator.OnSimulatorCondition.isActive(environment);
+		if (simulator && AotDetector.useGeneratedArtifacts()) {
+			throw new InvalidConfigurationPropertyValueException("gateway.homeserver.base-url", null,
+					"The ahead-of-time processed launch (-Dspring.aot.enabled=true) serves a real homeserver and has "
+							+ "no simulator. Set it to your homeserver's URL, or start without "
+							+ "-Dspring.aot.enabled=true (in the container: set JAVA_OPTS without it) to use the "
+							+ "embedded simulator.");
+		}
+		if (!simulator || hasWidgets(environment)) {
 			return;
 		}
 		Map<String, Object> demo = new LinkedHashMap<>();

@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.jspecify.annotations.Nullable;
+import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -121,8 +122,6 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 
 	private volatile boolean running;
 
-	private boolean stopped;
-
 	EventStreams(HomeserverClient homeserver, HomeserverFailures failures, JsonMapper jsonMapper,
 			GatewayProperties properties, WidgetActions actions, ObjectProvider<MeterRegistry> registry) {
 		this.homeserver = homeserver;
@@ -177,9 +176,8 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 					return Flux.just(error("M_LIMIT_EXCEEDED", "This stream fell more than " + BUFFER
 							+ " events behind and is closed; reconnect with Last-Event-ID to resume"));
 				})
-				// The answer began with the stream: a failure is its last event, not a
-				// problem
-				// document.
+				// The answer began with the stream: a failure is its last event, not
+				// a problem document.
 				.onErrorResume(WidgetApiException.class, (ex) -> {
 					recorded.failed(ex);
 					return Flux.just(error(ex.errcode(), ex.getMessage() + ": " + ex.detail()));
@@ -221,9 +219,9 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			ObjectNode envelope = envelopes.get(i);
 			Sinks.EmitResult result = sink.tryEmitNext(event(envelope.get("action").stringValue(), envelope.get("data"),
 					widget, new Position(loop.epoch, numbered.number(), i)));
-			// A full buffer is an overflow once the stream reads from it, and "no
-			// subscriber"
-			// before (the flood came while the stream's current state was still read).
+			// A full buffer is an overflow once the stream reads from it, and
+			// "no subscriber" before (the flood came while the stream's current
+			// state was still read).
 			if (result == Sinks.EmitResult.FAIL_OVERFLOW || result == Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
 				sink.tryEmitError(new FellBehind());
 				return;
@@ -344,9 +342,9 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 
 	@Override
 	public synchronized void start() {
-		if (this.stopped) {
+		// Started again after a stop: streams opened from now on run until the next one.
+		if (Boolean.TRUE.equals(this.shutdown.scan(Scannable.Attr.TERMINATED))) {
 			this.shutdown = Sinks.empty();
-			this.stopped = false;
 		}
 		this.running = true;
 	}
@@ -358,7 +356,6 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	@Override
 	public synchronized void stop() {
 		this.running = false;
-		this.stopped = true;
 		this.shutdown.tryEmitEmpty();
 		destroy();
 	}

@@ -88,10 +88,7 @@ final class SyncLoop {
 	/** Tells the answer of the poll in flight from that of an abandoned one. */
 	private long generation;
 
-	/** Whether a long-poll is waiting for its answer. */
-	private boolean waiting;
-
-	/** The filter of the last long-poll. */
+	/** The filter of the long-poll waiting for its answer, or null when none waits. */
 	private @Nullable String pollFilter;
 
 	SyncLoop(MatrixAccount account, HomeserverClient homeserver, JsonMapper jsonMapper, Duration pollTimeout,
@@ -122,7 +119,8 @@ final class SyncLoop {
 		if (this.poll == null) {
 			poll();
 		}
-		else if (added && this.waiting && !this.jsonMapper.writeValueAsString(filter()).equals(this.pollFilter)) {
+		else if (added && this.pollFilter != null
+				&& !this.jsonMapper.writeValueAsString(filter()).equals(this.pollFilter)) {
 			this.poll.dispose();
 			poll();
 		}
@@ -153,7 +151,6 @@ final class SyncLoop {
 			return;
 		}
 		long current = ++this.generation;
-		this.waiting = true;
 		String filter = this.jsonMapper.writeValueAsString(filter());
 		this.pollFilter = filter;
 		this.poll = this.homeserver.sync(this.account, filter, this.since, this.pollTimeout)
@@ -167,7 +164,7 @@ final class SyncLoop {
 			if (generation != this.generation) {
 				return;
 			}
-			this.waiting = false;
+			this.pollFilter = null;
 			previous = this.since;
 			this.failures = 0;
 			JsonNode next = batch.get("next_batch");
@@ -232,7 +229,7 @@ final class SyncLoop {
 			if (generation != this.generation) {
 				return;
 			}
-			this.waiting = false;
+			this.pollFilter = null;
 			this.failures++;
 			backOff = FIRST_BACK_OFF.multipliedBy(1L << Math.min(this.failures - 1, 5));
 			if (backOff.compareTo(MAX_BACK_OFF) > 0) {

@@ -2,10 +2,15 @@ package org.widgetgateway.simulator;
 
 import org.junit.jupiter.api.Test;
 
+import org.springframework.aot.AotDetector;
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.core.SpringProperties;
 import org.springframework.mock.env.MockEnvironment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * The demo widget is configured only when the simulator serves and no widget is.
@@ -13,6 +18,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DemoWidgetEnvironmentPostProcessorTests {
 
 	private final DemoWidgetEnvironmentPostProcessor postProcessor = new DemoWidgetEnvironmentPostProcessor();
+
+	@Test
+	void theAheadOfTimeLaunchWhichHasNoSimulatorIsRefusedWithoutAHomeserverNamingTheKey() {
+		SpringProperties.setFlag(AotDetector.AOT_ENABLED);
+		try {
+			assertThatExceptionOfType(InvalidConfigurationPropertyValueException.class)
+				.isThrownBy(
+						() -> this.postProcessor.postProcessEnvironment(new MockEnvironment(), new SpringApplication()))
+				.satisfies((ex) -> {
+					assertThat(ex.getName()).isEqualTo("gateway.homeserver.base-url");
+					assertThat(ex.getReason()).contains("has no simulator")
+						.contains("without -Dspring.aot.enabled=true");
+				});
+			assertThatCode(() -> this.postProcessor.postProcessEnvironment(
+					new MockEnvironment().withProperty("gateway.homeserver.base-url", "https://matrix.example.org"),
+					new SpringApplication()))
+				.doesNotThrowAnyException();
+		}
+		finally {
+			SpringProperties.setProperty(AotDetector.AOT_ENABLED, null);
+		}
+	}
 
 	@Test
 	void demoWidgetIsAddedWithNothingConfigured() {
