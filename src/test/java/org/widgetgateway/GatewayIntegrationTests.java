@@ -224,30 +224,16 @@ class GatewayIntegrationTests {
 		String joinId;
 		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "reader-token", null)) {
 			assertThat(stream.status()).isEqualTo(200);
-			List<String> seen = new ArrayList<>();
-			String first = null;
-			while (seen.size() < 5) {
-				Map<String, String> next = stream.next(Duration.ofSeconds(20));
-				assertThat(next).as("event %d after %s", seen.size() + 1, seen).isNotNull();
-				seen.add(described(next));
-				if (first == null && "send_event".equals(next.get("event"))) {
-					first = next.get("id");
-				}
-			}
-			assertThat(seen).containsExactly("update_state:$before", "send_event:$join", "update_state:$join",
-					"send_event:$text", "send_event:$after");
+			List<Map<String, String>> events = nextEvents(stream, 5);
+			assertThat(described(events)).containsExactly("update_state:$before", "send_event:$join",
+					"update_state:$join", "send_event:$text", "send_event:$after");
 			assertThat(stream.next(Duration.ofMillis(1500))).isNull();
-			joinId = first;
+			joinId = events.get(1).get("id");
 		}
 
 		try (SseTestClient resumed = new SseTestClient(this.port, "/v1/events", "reader-token", joinId)) {
-			List<String> again = new ArrayList<>();
-			for (int i = 0; i < 3; i++) {
-				Map<String, String> next = resumed.next(Duration.ofSeconds(20));
-				assertThat(next).as("resumed event %d after %s", i + 1, again).isNotNull();
-				again.add(described(next));
-			}
-			assertThat(again).containsExactly("update_state:$join", "send_event:$text", "send_event:$after");
+			assertThat(described(nextEvents(resumed, 3))).containsExactly("update_state:$join", "send_event:$text",
+					"send_event:$after");
 		}
 		finally {
 			this.context.getBean(EventStreams.class).destroy();
@@ -275,14 +261,8 @@ class GatewayIntegrationTests {
 					event("$gap1", "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}")))));
 
 		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "reader-token", null)) {
-			List<String> seen = new ArrayList<>();
-			while (seen.size() < 4) {
-				Map<String, String> next = stream.next(Duration.ofSeconds(20));
-				assertThat(next).as("event %d after %s", seen.size() + 1, seen).isNotNull();
-				seen.add(described(next));
-			}
-			assertThat(seen).containsExactly("update_state:", "send_event:$gap1", "send_event:$gap2",
-					"send_event:$latest");
+			assertThat(described(nextEvents(stream, 4))).containsExactly("update_state:", "send_event:$gap1",
+					"send_event:$gap2", "send_event:$latest");
 		}
 		finally {
 			this.context.getBean(EventStreams.class).destroy();
@@ -316,13 +296,8 @@ class GatewayIntegrationTests {
 					.findAll(getRequestedFor(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1")))
 					.isEmpty());
 			try (SseTestClient reader = new SseTestClient(this.port, "/v1/events", "reader-token", null)) {
-				List<String> seen = new ArrayList<>();
-				while (seen.size() < 3) {
-					Map<String, String> next = reader.next(Duration.ofSeconds(20));
-					assertThat(next).as("event %d after %s", seen.size() + 1, seen).isNotNull();
-					seen.add(described(next));
-				}
-				assertThat(seen).containsExactly("update_state:", "send_event:$join", "update_state:$join");
+				assertThat(described(nextEvents(reader, 3))).containsExactly("update_state:", "send_event:$join",
+						"update_state:$join");
 			}
 		}
 		finally {
@@ -585,6 +560,21 @@ class GatewayIntegrationTests {
 				get(urlPathEqualTo("/_matrix/client/v3/rooms/!call%3Aexample.org/state")).willReturn(okJson("[]")));
 		this.homeserver.stubFor(
 				get(urlPathEqualTo("/_matrix/client/v3/rooms/!other%3Aexample.org/state")).willReturn(okJson("[]")));
+	}
+
+	/** The stream's next events, each expected within 20 s. */
+	private static List<Map<String, String>> nextEvents(SseTestClient stream, int count) throws InterruptedException {
+		List<Map<String, String>> events = new ArrayList<>();
+		while (events.size() < count) {
+			Map<String, String> next = stream.next(Duration.ofSeconds(20));
+			assertThat(next).as("event %d after %s", events.size() + 1, events).isNotNull();
+			events.add(next);
+		}
+		return events;
+	}
+
+	private static List<String> described(List<Map<String, String>> events) {
+		return events.stream().map(GatewayIntegrationTests::described).toList();
 	}
 
 	private static String described(Map<String, String> sse) {
