@@ -37,11 +37,13 @@ import org.widgetgateway.GatewayProperties.Widget;
  * among every name of the property source that holds them: with all widgets in one file,
  * each widget's list cost a pass over every widget's properties, and 2,000 widgets took
  * seconds of startup to bind. Here one pass over each source groups the names under
- * {@code gateway.widgets} by widget, and each widget is bound by the same binder, with
- * the same conversions, placeholders, validation and order of sources, from views of
- * those sources that list that widget's names only (looking a name up still asks the
- * source itself). The rest of {@code gateway} is bound as usual, and the widgets join it
- * through {@link GatewayProperties#withWidgets}, which checks them as a whole.
+ * {@code gateway.widgets} by widget, and the widgets are bound one after the other by one
+ * binder, with Spring Boot's conversions, placeholders, validation and order of sources,
+ * from views of those sources that list the names of the widget being bound only (looking
+ * a name up still asks the source itself). One binder for all of them also reads the
+ * {@code Widget} record's constructor once, not once per widget. The rest of
+ * {@code gateway} is bound as usual, and the widgets join it through
+ * {@link GatewayProperties#withWidgets}, which checks them as a whole.
  */
 @Component
 class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
@@ -112,32 +114,46 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 				}
 			}
 		}
-		PropertySourcesPlaceholdersResolver placeholders = new PropertySourcesPlaceholdersResolver(this.environment);
+		// One binder for all widgets (it keeps what it learnt of the Widget type), over
+		// views of the sources that list the names of the widget being bound.
+		List<ConfigurationPropertySource> views = new ArrayList<>();
+		Map<ConfigurationPropertySource, NamesOf> viewOf = new IdentityHashMap<>();
+		for (ConfigurationPropertySource source : sources) {
+			if (source instanceof IterableConfigurationPropertySource) {
+				NamesOf view = new NamesOf(source);
+				viewOf.put(source, view);
+				views.add(view);
+			}
+			else {
+				views.add(source);
+			}
+		}
+		Binder binder = new Binder(views, new PropertySourcesPlaceholdersResolver(this.environment),
+				ApplicationConversionService.getSharedInstance());
 		Map<String, Widget> widgets = new LinkedHashMap<>();
 		names.forEach((widget, bySource) -> {
-			// The sources in their order: those that cannot list their names as they are.
-			List<ConfigurationPropertySource> own = new ArrayList<>();
-			for (ConfigurationPropertySource source : sources) {
-				if (!(source instanceof IterableConfigurationPropertySource)) {
-					own.add(source);
-				}
-				else if (bySource.containsKey(source)) {
-					own.add(new NamesOf(source, bySource.get(source)));
-				}
-			}
-			new Binder(own, placeholders, ApplicationConversionService.getSharedInstance())
-				.bind(widget, Bindable.of(Widget.class), handler)
+			viewOf.forEach((source, view) -> view.names = bySource.getOrDefault(source, List.of()));
+			binder.bind(widget, Bindable.of(Widget.class), handler)
 				.ifBound((bound) -> widgets.put(widget.getElement(WIDGET_ELEMENTS - 1, Form.ORIGINAL), bound));
 		});
 		return widgets;
 	}
 
 	/**
-	 * A property source as one widget sees it: its names are that widget's only, and a
-	 * name is looked up in the source itself, with its relaxed forms and origins.
+	 * A property source as the widget being bound sees it: its names are that widget's
+	 * only, and a name is looked up in the source itself, with its relaxed forms and
+	 * origins. A source that lists none of the widget's names holds none of its
+	 * properties, and is not asked.
 	 */
-	private record NamesOf(ConfigurationPropertySource source,
-			List<ConfigurationPropertyName> names) implements IterableConfigurationPropertySource {
+	private static final class NamesOf implements IterableConfigurationPropertySource {
+
+		private final ConfigurationPropertySource source;
+
+		private List<ConfigurationPropertyName> names = List.of();
+
+		NamesOf(ConfigurationPropertySource source) {
+			this.source = source;
+		}
 
 		@Override
 		public Stream<ConfigurationPropertyName> stream() {
@@ -146,12 +162,12 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 
 		@Override
 		public @Nullable ConfigurationProperty getConfigurationProperty(ConfigurationPropertyName name) {
-			return this.source.getConfigurationProperty(name);
+			return this.names.isEmpty() ? null : this.source.getConfigurationProperty(name);
 		}
 
 		@Override
 		public ConfigurationPropertyState containsDescendantOf(ConfigurationPropertyName name) {
-			return this.source.containsDescendantOf(name);
+			return this.names.isEmpty() ? ConfigurationPropertyState.ABSENT : this.source.containsDescendantOf(name);
 		}
 
 		@Override
