@@ -273,6 +273,23 @@ class GatewayPropertiesTests {
 			.run((context) -> assertFailure(context, "a rate limit's requests must be at least 1"));
 	}
 
+	@Test
+	void aGapInALaterWidgetsListFailsStartupAsInSpringBootsOwnBinding() {
+		String[] properties = { "gateway.widgets.first.token=first-token",
+				"gateway.widgets.first.room-id=!abc:example.org",
+				"gateway.widgets.first.capabilities[0]=org.matrix.msc4157.send.delayed_event",
+				"gateway.widgets.second.token=second-token", "gateway.widgets.second.room-id=!abc:example.org",
+				"gateway.widgets.second.capabilities[0]=org.matrix.msc4157.send.delayed_event",
+				"gateway.widgets.second.capabilities[2]=org.matrix.msc4157.update_delayed_event" };
+		String message = "[gateway.widgets.second.capabilities[2]] were left unbound";
+		new ApplicationContextRunner().withUserConfiguration(SpringBootsBindingConfiguration.class)
+			.withPropertyValues(properties)
+			.run((context) -> assertFailure(context, message));
+		new ApplicationContextRunner().withUserConfiguration(PropertiesConfiguration.class)
+			.withPropertyValues(properties)
+			.run((context) -> assertFailure(context, message));
+	}
+
 	private static Map<String, Object> widgetsFile() {
 		Map<String, Object> file = new LinkedHashMap<>();
 		file.put("gateway.widgets.ec.token[0]", "${EC_SECRET}");
