@@ -100,29 +100,22 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 	}
 
 	private Map<String, Widget> bindWidgets(Iterable<ConfigurationPropertySource> sources, BindHandler handler) {
-		// One pass over each source: the names under gateway.widgets, by widget and
-		// source.
-		Map<ConfigurationPropertyName, Map<ConfigurationPropertySource, List<ConfigurationPropertyName>>> names = new LinkedHashMap<>();
+		// One binder for all widgets (it keeps what it learnt of the Widget type), over
+		// views of the sources that list the names of the widget being bound; one pass
+		// over each source groups its names under gateway.widgets by widget.
+		List<ConfigurationPropertySource> views = new ArrayList<>();
+		Map<ConfigurationPropertyName, Map<NamesOf, List<ConfigurationPropertyName>>> names = new LinkedHashMap<>();
 		for (ConfigurationPropertySource source : sources) {
 			if (source instanceof IterableConfigurationPropertySource iterable) {
+				NamesOf view = new NamesOf(source);
+				views.add(view);
 				for (ConfigurationPropertyName name : iterable) {
 					if (WIDGETS.isAncestorOf(name)) {
 						names.computeIfAbsent(name.chop(WIDGET_ELEMENTS), (widget) -> new IdentityHashMap<>())
-							.computeIfAbsent(source, (key) -> new ArrayList<>())
+							.computeIfAbsent(view, (key) -> new ArrayList<>())
 							.add(name);
 					}
 				}
-			}
-		}
-		// One binder for all widgets (it keeps what it learnt of the Widget type), over
-		// views of the sources that list the names of the widget being bound.
-		List<ConfigurationPropertySource> views = new ArrayList<>();
-		Map<ConfigurationPropertySource, NamesOf> viewOf = new IdentityHashMap<>();
-		for (ConfigurationPropertySource source : sources) {
-			if (source instanceof IterableConfigurationPropertySource) {
-				NamesOf view = new NamesOf(source);
-				viewOf.put(source, view);
-				views.add(view);
 			}
 			else {
 				views.add(source);
@@ -131,8 +124,12 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 		Binder binder = new Binder(views, new PropertySourcesPlaceholdersResolver(this.environment),
 				ApplicationConversionService.getSharedInstance());
 		Map<String, Widget> widgets = new LinkedHashMap<>();
-		names.forEach((widget, bySource) -> {
-			viewOf.forEach((source, view) -> view.names = bySource.getOrDefault(source, List.of()));
+		names.forEach((widget, byView) -> {
+			for (ConfigurationPropertySource view : views) {
+				if (view instanceof NamesOf own) {
+					own.names = byView.getOrDefault(own, List.of());
+				}
+			}
 			binder.bind(widget, Bindable.of(Widget.class), handler)
 				.ifBound((bound) -> widgets.put(widget.getElement(WIDGET_ELEMENTS - 1, Form.ORIGINAL), bound));
 		});

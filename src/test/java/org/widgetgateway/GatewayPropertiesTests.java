@@ -3,6 +3,7 @@ package org.widgetgateway;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -282,12 +283,11 @@ class GatewayPropertiesTests {
 				"gateway.widgets.second.capabilities[0]=org.matrix.msc4157.send.delayed_event",
 				"gateway.widgets.second.capabilities[2]=org.matrix.msc4157.update_delayed_event" };
 		String message = "[gateway.widgets.second.capabilities[2]] were left unbound";
-		new ApplicationContextRunner().withUserConfiguration(SpringBootsBindingConfiguration.class)
-			.withPropertyValues(properties)
-			.run((context) -> assertFailure(context, message));
-		new ApplicationContextRunner().withUserConfiguration(PropertiesConfiguration.class)
-			.withPropertyValues(properties)
-			.run((context) -> assertFailure(context, message));
+		for (Class<?> binding : List.of(SpringBootsBindingConfiguration.class, PropertiesConfiguration.class)) {
+			new ApplicationContextRunner().withUserConfiguration(binding)
+				.withPropertyValues(properties)
+				.run((context) -> assertFailure(context, message));
+		}
 	}
 
 	private static Map<String, Object> widgetsFile() {
