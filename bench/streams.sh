@@ -38,7 +38,7 @@ trap cleanup EXIT
 	done
 } >"$work/gateway.yaml"
 
-opts=$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' Dockerfile | sed 's/-XX:SharedArchiveFile=[^ ]*//')
+opts=$(sed -n 's/^ENV JAVA_OPTS="\(.*\)"$/\1/p' Dockerfile | sed 's/-XX:AOTCache=[^ ]*//')
 # shellcheck disable=SC2086
 java $opts -jar "$jar" --spring.config.additional-location="$work/gateway.yaml" --server.port="$PORT" \
 	--logging.level.root=WARN >"$work/gateway.log" 2>&1 &
