@@ -11,6 +11,7 @@
 #   GATEWAY_JAVA_OPTS='-Xmx512m' bench/run.sh      # other JVM options than the Dockerfile's
 #   STALLED=0 bench/run.sh            # leave out the isolation rows
 #   READY_ONLY=5 WIDGETS=2000 bench/run.sh   # only start the gateway 5 times and print each time to ready
+#   JAR=/tmp/other.jar bench/run.sh   # measure another build (two shapes of the code, one after the other)
 #
 # Isolation: one more widget, whose room the stub homeserver answers only after 10 s, sends
 # STALLED (1000) requests at once; meanwhile the other widgets' restarts are measured again. The
@@ -45,8 +46,8 @@ need wrk wrk
 need curl curl
 [ "$STALLED" = 0 ] || need python3 python3
 
-jar=$(ls target/widget-gateway-*.jar 2>/dev/null | head -1 || true)
-if [ -z "$jar" ] || [ -n "$(find src pom.xml -newer "$jar" -print -quit)" ]; then
+jar=${JAR:-$(ls target/widget-gateway-*.jar 2>/dev/null | head -1 || true)}
+if [ -z "${JAR:-}" ] && { [ -z "$jar" ] || [ -n "$(find src pom.xml -newer "$jar" -print -quit)" ]; }; then
 	echo "Building the jar ..." >&2
 	./mvnw -q -B -DskipTests package
 	jar=$(ls target/widget-gateway-*.jar | head -1)

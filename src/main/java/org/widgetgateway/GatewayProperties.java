@@ -286,17 +286,21 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	}
 
 	/**
-	 * When the gateway stops calling a failing homeserver and answers 503 at once.
+	 * When the gateway stops calling a failing homeserver and answers 503 at once. Each
+	 * widget request counts once, whatever its repeats; only failures that say the
+	 * homeserver as a whole is unwell count (no connection, 502, 503, 504), never a
+	 * timeout or a 500, which may be one room's trouble.
 	 *
-	 * @param failureRateThreshold the percentage of failed calls (no answer, 5xx) among
-	 * the last {@code window} calls that opens the breaker
-	 * @param window how many recent calls the failure rate is taken over; the breaker
-	 * stays closed until that many calls were made
+	 * @param failureRateThreshold the percentage of such failures among the calls of the
+	 * last {@code window-duration} that opens the breaker
+	 * @param window the fewest calls within {@code window-duration} before the breaker
+	 * may open
+	 * @param windowDuration how far back the failure rate is taken
 	 * @param openFor how long the breaker stays open before a few trial calls may find
 	 * the homeserver back
 	 */
 	public record CircuitBreaker(@DefaultValue("50") int failureRateThreshold, @DefaultValue("20") int window,
-			@DefaultValue("10s") @NotNull Duration openFor) {
+			@DefaultValue("10s") @NotNull Duration windowDuration, @DefaultValue("10s") @NotNull Duration openFor) {
 
 		public CircuitBreaker {
 			if (failureRateThreshold < 1 || failureRateThreshold > 100) {
@@ -305,6 +309,11 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 			}
 			if (window < 1) {
 				throw new IllegalArgumentException("gateway.homeserver.circuit-breaker.window must be at least 1");
+			}
+			requirePositive("gateway.homeserver.circuit-breaker.window-duration", windowDuration);
+			if (windowDuration.toMillis() < 1000) {
+				throw new IllegalArgumentException(
+						"gateway.homeserver.circuit-breaker.window-duration must be at least 1s");
 			}
 			requirePositive("gateway.homeserver.circuit-breaker.open-for", openFor);
 		}

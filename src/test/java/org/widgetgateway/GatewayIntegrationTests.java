@@ -202,10 +202,12 @@ class GatewayIntegrationTests {
 					{"next_batch": "s2", "rooms": {"join": {
 					  "!call:example.org": {"timeline": {"limited": false, "events": [%s, %s, %s]}},
 					  "!third:example.org": {"timeline": {"events": [%s]}}}}}""".formatted(
-					event("$join", "!call:example.org", member, "\"_@b_B_m.call\"", "{\"application\": \"m.call\"}"),
-					event("$text", "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}"),
-					event("$notice", "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.notice\"}"),
-					event("$elsewhere", "!third:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}")))));
+					syncEvent("$join", "!call:example.org", member, "\"_@b_B_m.call\"",
+							"{\"application\": \"m.call\"}"),
+					syncEvent("$text", "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}"),
+					syncEvent("$notice", "!call:example.org", "m.room.message", null, "{\"msgtype\": \"m.notice\"}"),
+					syncEvent("$elsewhere", "!third:example.org", "m.room.message", null,
+							"{\"msgtype\": \"m.text\"}")))));
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2"))
 			.inScenario("sync")
 			.whenScenarioStateIs(Scenario.STARTED)
@@ -216,8 +218,8 @@ class GatewayIntegrationTests {
 			.whenScenarioStateIs("back")
 			.willReturn(okJson("""
 					{"next_batch": "s3", "rooms": {"join": {"!other:example.org": {"timeline": {"events": [%s]}}}}}"""
-				.formatted(
-						event("$after", "!other:example.org", "m.room.message", null, "{\"msgtype\": \"m.text\"}")))));
+				.formatted(syncEvent("$after", "!other:example.org", "m.room.message", null,
+						"{\"msgtype\": \"m.text\"}")))));
 		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s3"))
 			.willReturn(okJson("{\"next_batch\": \"s3\"}").withFixedDelay(1000)));
 
@@ -227,6 +229,12 @@ class GatewayIntegrationTests {
 			List<Map<String, String>> events = nextEvents(stream, 5);
 			assertThat(described(events)).containsExactly("update_state:$before", "send_event:$join",
 					"update_state:$join", "send_event:$text", "send_event:$after");
+			// /sync leaves room_id out of its events; the stream puts it into every one.
+			assertThat(events).extracting((sse) -> JsonMapper.shared().readTree(sse.get("data")).path("data"))
+				.extracting((data) -> data.has("state") ? data.path("state").path(0).path("room_id").stringValue()
+						: data.path("room_id").stringValue())
+				.containsExactly("!call:example.org", "!call:example.org", "!call:example.org", "!call:example.org",
+						"!other:example.org");
 			assertThat(stream.next(Duration.ofMillis(1500))).isNull();
 			joinId = events.get(1).get("id");
 		}
@@ -234,6 +242,54 @@ class GatewayIntegrationTests {
 		try (SseTestClient resumed = new SseTestClient(this.port, "/v1/events", "reader-token", joinId)) {
 			assertThat(described(nextEvents(resumed, 3))).containsExactly("update_state:$join", "send_event:$text",
 					"send_event:$after");
+		}
+		finally {
+			this.context.getBean(EventStreams.class).destroy();
+		}
+	}
+
+	@Test
+	void aStreamResumedFromItsFirstUpdateStateGetsTheEventsInBetween() throws Exception {
+		String sync = "/_matrix/client/v3/sync";
+		readerRoomsHaveNoState();
+		firstSyncAnswersS1();
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
+			.willReturn(okJson("""
+					{"next_batch": "s2", "rooms": {"join": {"!call:example.org": {"timeline": {"events": [%s]}}}}}"""
+				.formatted(syncEvent("$between", "!call:example.org", "m.room.message", null,
+						"{\"msgtype\": \"m.text\"}")))
+				.withFixedDelay(1500)));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2"))
+			.willReturn(okJson("{\"next_batch\": \"s2\"}").withFixedDelay(1000)));
+
+		String firstId;
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "reader-token", null)) {
+			List<Map<String, String>> first = nextEvents(stream, 1);
+			assertThat(described(first)).containsExactly("update_state:");
+			firstId = first.get(0).get("id");
+		}
+		assertThat(firstId).endsWith("-0-" + Integer.MAX_VALUE);
+
+		try (SseTestClient resumed = new SseTestClient(this.port, "/v1/events", "reader-token", firstId)) {
+			assertThat(described(nextEvents(resumed, 1))).containsExactly("send_event:$between");
+		}
+		finally {
+			this.context.getBean(EventStreams.class).destroy();
+		}
+	}
+
+	@Test
+	void aSyncAnswerWithoutNextBatchIsAFailureThatBacksOffNotAPollAtOnce() throws Exception {
+		String sync = "/_matrix/client/v3/sync";
+		readerRoomsHaveNoState();
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).willReturn(okJson("{\"rooms\": {}}")));
+
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "reader-token", null)) {
+			assertThat(described(nextEvents(stream, 1))).containsExactly("update_state:");
+			Thread.sleep(2500);
+			// Backing off 1 s, then 2 s: two or three polls, not the hundreds of one poll
+			// after another.
+			assertThat(this.homeserver.findAll(getRequestedFor(urlPathEqualTo(sync)))).hasSizeBetween(1, 4);
 		}
 		finally {
 			this.context.getBean(EventStreams.class).destroy();
@@ -588,6 +644,11 @@ class GatewayIntegrationTests {
 			.map((event) -> event.path("event_id").stringValue())
 			.collect(Collectors.joining(",")) : data.path("event_id").stringValue();
 		return sse.get("event") + ":" + ids;
+	}
+
+	/** An event as /sync serves it: without room_id, which the room's section gives. */
+	private static String syncEvent(String id, String room, String type, String stateKey, String content) {
+		return event(id, room, type, stateKey, content).replace("\"room_id\": \"" + room + "\", ", "");
 	}
 
 	private static String event(String id, String room, String type, String stateKey, String content) {

@@ -23,7 +23,8 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Startup fails, naming the key, on every misconfiguration of CONTRACT.md.
+ * Startup fails, naming the key, on every misconfiguration the README's configuration
+ * section names.
  */
 class GatewayPropertiesTests {
 
@@ -124,6 +125,13 @@ class GatewayPropertiesTests {
 		this.runner.withPropertyValues("gateway.homeserver.circuit-breaker.failure-rate-threshold=150")
 			.run((context) -> assertFailure(context,
 					"gateway.homeserver.circuit-breaker.failure-rate-threshold must be a percentage from 1 to 100"));
+	}
+
+	@Test
+	void circuitBreakerWindowDurationIsAtLeastASecond() {
+		this.runner.withPropertyValues("gateway.homeserver.circuit-breaker.window-duration=500ms")
+			.run((context) -> assertFailure(context,
+					"gateway.homeserver.circuit-breaker.window-duration must be at least 1s"));
 	}
 
 	@Test

@@ -9,7 +9,6 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import org.jspecify.annotations.Nullable;
-import reactor.core.publisher.Mono;
 
 import org.springframework.http.MediaType;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
@@ -45,8 +44,8 @@ class EventController {
 					+ "by a timeline capability; `delay` covered by `org.matrix.msc4157.send.delayed_event`; the event "
 					+ "type (and state key or msgtype) covered by a send capability; then `content` an object, "
 					+ "`delay` an integer from 1 to the widget's max-delay, and neither `parent_delay_id` nor "
-					+ "`sticky_duration_ms`; a delay within the homeserver's own maximum. A refused request never "
-					+ "reaches the homeserver.")
+					+ "`sticky_duration_ms`; a delay within the homeserver's own maximum (else 403 `M_FORBIDDEN`, "
+					+ "as the homeserver answers, naming it). A refused request never " + "reaches the homeserver.")
 	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
 			schema = @Schema(implementation = SendEventRequest.class),
 			examples = { @ExampleObject(name = "schedule a delayed leave", value = """
@@ -77,13 +76,13 @@ class EventController {
 									{"type": "urn:widget-gateway:problem:m-invalid-param", "title": "Unprocessable Content",
 									 "status": 422, "detail": "Invalid request - the idempotency key 'leave-1' was already used for a different request: use a new key for every new request",
 									 "instance": "/v1/send_event", "errcode": "M_INVALID_PARAM", "request_id": "5f0c1a2b3c4d5e6f"}""")))
-	Mono<SendEventResponse> sendEvent(@AuthenticationPrincipal Widget widget, @RequestBody SendEventRequest request,
+	SendEventResponse sendEvent(@AuthenticationPrincipal Widget widget, @RequestBody SendEventRequest request,
 			@Parameter(
 					description = "Optional. Makes a retry safe: a second request with the same key (from the same widget) "
 							+ "gets the first answer and sends nothing; after a failure it is tried again, without leaving a second delayed "
 							+ "event behind. Use a new key for every new request.") @RequestHeader(
 									name = "Idempotency-Key", required = false) @Nullable String idempotencyKey) {
-		return this.events.sendEvent(widget, request, idempotencyKey);
+		return this.events.sendEvent(widget, request, idempotencyKey).block();
 	}
 
 	@PostMapping(path = "/update_delayed_event", consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -100,10 +99,10 @@ class EventController {
 					examples = @ExampleObject(value = "{}")))
 	@ApiErrors
 	@HomeserverErrors
-	Mono<EmptyResponse> updateDelayedEvent(@AuthenticationPrincipal Widget widget,
+	EmptyResponse updateDelayedEvent(@AuthenticationPrincipal Widget widget,
 			@RequestBody UpdateDelayedEventRequest request) {
-		return this.events.updateDelayedEvent(widget, request.delayId(), request.action(), null)
-			.thenReturn(EmptyResponse.INSTANCE);
+		this.events.updateDelayedEvent(widget, request.delayId(), request.action(), null).block();
+		return EmptyResponse.INSTANCE;
 	}
 
 	@PostMapping(path = "/delayed_events/{delay_id}/{action}")
@@ -114,11 +113,12 @@ class EventController {
 					examples = @ExampleObject(value = "{}")))
 	@ApiErrors
 	@HomeserverErrors
-	Mono<EmptyResponse> updateDelayedEventByPath(@AuthenticationPrincipal Widget widget, @Parameter(
+	EmptyResponse updateDelayedEventByPath(@AuthenticationPrincipal Widget widget, @Parameter(
 			example = "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g") @PathVariable("delay_id") String delayId,
 			@Parameter(schema = @Schema(allowableValues = { "cancel", "restart", "send", "refresh" }),
 					example = "restart") @PathVariable("action") String action) {
-		return this.events.updateDelayedEvent(widget, delayId, action, null).thenReturn(EmptyResponse.INSTANCE);
+		this.events.updateDelayedEvent(widget, delayId, action, null).block();
+		return EmptyResponse.INSTANCE;
 	}
 
 	/**

@@ -118,7 +118,11 @@ public class EventService {
 			.flatMap((support) -> {
 				Long max = support.maxDelayMs();
 				if (support.available() && max != null && delay > max) {
-					return Mono.error(EventChecks.delayOutOfRange(delay, max, "the homeserver's maximum"));
+					// The answer the homeserver itself gives (403 M_FORBIDDEN, naming the
+					// maximum),
+					// so a widget sees one answer whichever side refuses.
+					return Mono.error(WidgetApiException.forbidden("The requested delay (" + delay
+							+ "ms) exceeds the homeserver's allowed maximum (" + max + "ms)"));
 				}
 				return Mono.empty();
 			});

@@ -103,10 +103,10 @@ public class HomeserverClient {
 		}
 		Path path = HomeserverHttp.path(ROOM + "/state/{eventType}/{stateKey}" + UNSTABLE_DELAY, event.roomId(),
 				event.type(), event.stateKey(), event.delay());
-		return this.http.call(account, HttpMethod.PUT, path, event.content())
+		return this.http.guarded(this.http.call(account, HttpMethod.PUT, path, event.content())
 			.onErrorMap((ex) -> ex instanceof HomeserverException failure && failure.isTransient(),
 					(ex) -> ((HomeserverException) ex).withOutcomeUnknown())
-			.retryWhen(HomeserverRetry.onlyWhenRateLimited(this.retryBudget, this.scheduler));
+			.retryWhen(HomeserverRetry.onlyWhenRateLimited(this.retryBudget, this.scheduler)));
 	}
 
 	private Mono<JsonNode> sendStable(MatrixAccount account, OutgoingEvent event) {
@@ -166,9 +166,10 @@ public class HomeserverClient {
 	private Mono<Void> confirmed(MatrixAccount account, DelayedEventAction action, Path path, JsonNode body) {
 		return Mono.defer(() -> {
 			AtomicBoolean answerLost = new AtomicBoolean();
-			return this.http.call(account, HttpMethod.POST, path, body)
-				.doOnError((ex) -> answerLost.compareAndSet(false, isTransient(ex)))
-				.retryWhen(HomeserverRetry.repeatable(this.retryBudget, this.scheduler))
+			return this.http
+				.guarded(this.http.call(account, HttpMethod.POST, path, body)
+					.doOnError((ex) -> answerLost.compareAndSet(false, isTransient(ex)))
+					.retryWhen(HomeserverRetry.repeatable(this.retryBudget, this.scheduler)))
 				.onErrorResume((ex) -> action != DelayedEventAction.RESTART && answerLost.get() && isNotFound(ex),
 						(ex) -> Mono.deferContextual((context) -> {
 							logWithRequestId(context.getOrDefault(REQUEST_ID, null),
@@ -254,7 +255,7 @@ public class HomeserverClient {
 	 */
 	public Mono<List<JsonNode>> roomState(MatrixAccount account, String roomId) {
 		return repeatable(this.http.call(account, HttpMethod.GET, HomeserverHttp.path(ROOM + "/state", roomId), null))
-			.map((state) -> state.valueStream().filter(JsonNode::isObject).toList());
+			.map((state) -> state.valueStream().filter(ClientEvents::isPassable).toList());
 	}
 
 	/**
@@ -273,7 +274,7 @@ public class HomeserverClient {
 	/** A page of {@code /messages}, newest first. */
 	private Mono<List<JsonNode>> messages(MatrixAccount account, Path path) {
 		return repeatable(this.http.call(account, HttpMethod.GET, path, null))
-			.map((page) -> page.path("chunk").valueStream().filter(JsonNode::isObject).toList());
+			.map((page) -> page.path("chunk").valueStream().filter(ClientEvents::isPassable).toList());
 	}
 
 	/** A room event filter of these types, as JSON. */
@@ -352,7 +353,7 @@ public class HomeserverClient {
 	}
 
 	private Mono<JsonNode> repeatable(Mono<JsonNode> call) {
-		return call.retryWhen(HomeserverRetry.repeatable(this.retryBudget, this.scheduler));
+		return this.http.guarded(call.retryWhen(HomeserverRetry.repeatable(this.retryBudget, this.scheduler)));
 	}
 
 	/**

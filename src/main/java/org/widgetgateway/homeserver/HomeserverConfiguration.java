@@ -6,9 +6,13 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.netty.channel.ChannelOption;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -29,14 +33,10 @@ import org.widgetgateway.GatewayProperties;
 @Configuration(proxyBeanMethods = false)
 class HomeserverConfiguration {
 
+	private static final Log logger = LogFactory.getLog(HomeserverConfiguration.class);
+
 	/** The name of the connection pool and of the circuit breaker. */
 	static final String NAME = "homeserver";
-
-	/**
-	 * Large enough for a listing of as many delayed events as a homeserver keeps
-	 * scheduled (Synapse: 100 per user by default, thousands when raised).
-	 */
-	private static final int MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 	@Bean(destroyMethod = "dispose")
 	ConnectionProvider homeserverConnectionProvider(GatewayProperties properties) {
@@ -50,34 +50,74 @@ class HomeserverConfiguration {
 			.build();
 	}
 
+	/**
+	 * One breaker for the homeserver, which counts each widget-facing call once (see
+	 * {@link HomeserverHttp#guarded}) over a time window. Only homeserver-wide failures
+	 * count against it; a timeout or a 500, which may be one room's or one event's
+	 * trouble, is left out of the count altogether (neither failure nor success), so that
+	 * a room that answers too late fails only the widgets that call it. An answer of any
+	 * other kind, refusals included, shows the homeserver up.
+	 */
 	@Bean
 	CircuitBreakerRegistry homeserverCircuitBreakers(GatewayProperties properties) {
 		GatewayProperties.CircuitBreaker breaker = properties.homeserver().circuitBreaker();
-		return CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
-			.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-			.slidingWindowSize(breaker.window())
+		CircuitBreakerRegistry registry = CircuitBreakerRegistry.of(circuitBreakerConfig(breaker));
+		registry.circuitBreaker(NAME).getEventPublisher().onStateTransition((event) -> {
+			switch (event.getStateTransition().getToState()) {
+				case OPEN -> logger.warn("The homeserver failed " + breaker.failureRateThreshold()
+						+ "% or more of the last calls (no connection, 502, 503, 504): widgets get 503 for "
+						+ breaker.openFor().toSeconds() + "s, then a few trial calls go through");
+				case CLOSED -> logger.info("The homeserver answers again: the circuit breaker is closed");
+				default -> {
+				}
+			}
+		});
+		return registry;
+	}
+
+	/**
+	 * Reads homeserver answers with limits of their own, not the strict ones meant for
+	 * widget requests: other room members write the events in them. Events too deep to
+	 * pass on are left out one by one (see {@link ClientEvents}).
+	 */
+	static JsonMapper answerMapper() {
+		return JsonMapper
+			.builder(JsonFactory.builder()
+				.streamReadConstraints(StreamReadConstraints.builder()
+					.maxNestingDepth(ClientEvents.MAX_ANSWER_DEPTH)
+					.maxStringLength(HomeserverHttp.MAX_ANSWER_BYTES)
+					.build())
+				.build())
+			.build();
+	}
+
+	static CircuitBreakerConfig circuitBreakerConfig(GatewayProperties.CircuitBreaker breaker) {
+		return CircuitBreakerConfig.custom()
+			.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.TIME_BASED)
+			.slidingWindowSize(Math.toIntExact(breaker.windowDuration().toSeconds()))
 			.minimumNumberOfCalls(breaker.window())
 			.failureRateThreshold(breaker.failureRateThreshold())
 			.waitDurationInOpenState(breaker.openFor())
 			.permittedNumberOfCallsInHalfOpenState(2)
-			.recordException((ex) -> ex instanceof HomeserverException failure && failure.isTransient())
-			.build());
+			.recordException((ex) -> ex instanceof HomeserverException failure && failure.isHomeserverWide())
+			.ignoreException((ex) -> ex instanceof HomeserverException failure && failure.isTransient()
+					&& !failure.isHomeserverWide())
+			.build();
 	}
 
 	@Bean
 	HomeserverHttp homeserverHttp(WebClient.Builder builder, ConnectionProvider homeserverConnectionProvider,
-			CircuitBreakerRegistry homeserverCircuitBreakers, GatewayProperties properties, JsonMapper jsonMapper,
-			Environment environment) {
+			CircuitBreakerRegistry homeserverCircuitBreakers, GatewayProperties properties, Environment environment) {
 		GatewayProperties.Homeserver homeserver = properties.homeserver();
 		HttpClient httpClient = HttpClient.create(homeserverConnectionProvider)
 			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.toIntExact(homeserver.connectTimeout().toMillis()));
 		WebClient webClient = builder.clone()
 			.clientConnector(new ReactorClientHttpConnector(httpClient))
-			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(MAX_ANSWER_BYTES))
+			.codecs((codecs) -> codecs.defaultCodecs().maxInMemorySize(HomeserverHttp.MAX_ANSWER_BYTES))
 			.build();
 		return new HomeserverHttp(webClient, baseUrl(homeserver, environment), homeserver.accessToken(),
 				homeserver.responseTimeout(), homeserverCircuitBreakers.circuitBreaker(NAME),
-				homeserver.circuitBreaker().openFor(), jsonMapper);
+				homeserver.circuitBreaker().openFor(), answerMapper());
 	}
 
 	@Bean

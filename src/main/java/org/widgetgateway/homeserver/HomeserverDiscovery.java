@@ -21,9 +21,9 @@ import org.widgetgateway.homeserver.HomeserverException.Kind;
 /**
  * Learns which delayed-events API the homeserver serves, and its limits, from
  * {@code /_matrix/client/versions} and {@code /_matrix/client/v3/capabilities}
- * (PROTOCOL.md §3): the stable API where {@code org.matrix.msc4140.stable} is advertised,
- * the unstable forms where {@code org.matrix.msc4140} is, none otherwise or when the
- * capability says {@code max_delay_ms: 0}.
+ * (docs/protocol.md §3): the stable API where {@code org.matrix.msc4140.stable} is
+ * advertised, the unstable forms where {@code org.matrix.msc4140} is, none otherwise or
+ * when the capability says {@code max_delay_ms: 0}.
  * <p>
  * The answer is kept and asked for again every {@code discovery-refresh}; a refresh that
  * fails keeps the last answer. Until a first discovery succeeds (the homeserver may be

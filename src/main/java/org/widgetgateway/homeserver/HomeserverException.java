@@ -49,13 +49,15 @@ public class HomeserverException extends RuntimeException {
 
 	private final boolean outcomeUnknown;
 
+	private final boolean homeserverWide;
+
 	HomeserverException(Kind kind, String message, @Nullable MatrixApiError error, @Nullable Throwable cause) {
 		this(kind, message, error, (error != null) ? error.httpStatus() : 0,
-				(error != null) ? error.errcode() : "M_UNKNOWN", null, false, cause);
+				(error != null) ? error.errcode() : "M_UNKNOWN", null, false, false, cause);
 	}
 
 	private HomeserverException(Kind kind, String message, @Nullable MatrixApiError error, int status, String errcode,
-			@Nullable Duration retryAfter, boolean outcomeUnknown, @Nullable Throwable cause) {
+			@Nullable Duration retryAfter, boolean outcomeUnknown, boolean homeserverWide, @Nullable Throwable cause) {
 		super(message, cause);
 		this.kind = kind;
 		this.error = error;
@@ -63,22 +65,46 @@ public class HomeserverException extends RuntimeException {
 		this.errcode = errcode;
 		this.retryAfter = retryAfter;
 		this.outcomeUnknown = outcomeUnknown;
+		this.homeserverWide = homeserverWide;
 	}
 
 	static HomeserverException refused(String message, MatrixApiError error, int status, String errcode,
 			@Nullable Duration retryAfter) {
-		return new HomeserverException(Kind.REFUSED, message, error, status, errcode, retryAfter, false, null);
+		return new HomeserverException(Kind.REFUSED, message, error, status, errcode, retryAfter, false,
+				isGatewayStatus(error.httpStatus()), null);
+	}
+
+	/**
+	 * The homeserver could not be reached at all: no connection, or one lost before any
+	 * answer.
+	 */
+	static HomeserverException unreachable(Throwable cause) {
+		return new HomeserverException(Kind.UNAVAILABLE, "The homeserver could not be reached", null, 0, "M_UNKNOWN",
+				null, false, true, cause);
+	}
+
+	/**
+	 * The homeserver, or a proxy in front of it, answered with something that is not a
+	 * Matrix answer.
+	 */
+	static HomeserverException unusableAnswer(String message, int httpStatus) {
+		return new HomeserverException(Kind.UNAVAILABLE, message, null, 0, "M_UNKNOWN", null, false,
+				isGatewayStatus(httpStatus), null);
+	}
+
+	private static boolean isGatewayStatus(int httpStatus) {
+		return httpStatus == 502 || httpStatus == 503 || httpStatus == 504;
 	}
 
 	static HomeserverException circuitOpen(Duration retryAfter) {
 		return new HomeserverException(Kind.CIRCUIT_OPEN,
 				"The homeserver failed repeatedly of late; the gateway tries it again in " + retryAfter.toSeconds()
 						+ "s",
-				null, 0, "M_UNKNOWN", retryAfter, false, null);
+				null, 0, "M_UNKNOWN", retryAfter, false, false, null);
 	}
 
 	static HomeserverException unsupported(String message) {
-		return new HomeserverException(Kind.UNSUPPORTED, message, null, 0, "M_UNRECOGNIZED", null, false, null);
+		return new HomeserverException(Kind.UNSUPPORTED, message, null, 0, "M_UNRECOGNIZED", null, false, false, null);
 	}
 
 	/**
@@ -87,7 +113,7 @@ public class HomeserverException extends RuntimeException {
 	 */
 	HomeserverException withOutcomeUnknown() {
 		return new HomeserverException(this.kind, getMessage(), this.error, this.status, this.errcode, this.retryAfter,
-				true, getCause());
+				true, this.homeserverWide, getCause());
 	}
 
 	public Kind kind() {
@@ -143,6 +169,16 @@ public class HomeserverException extends RuntimeException {
 	public boolean isTransient() {
 		return this.kind == Kind.UNAVAILABLE || this.kind == Kind.TIMEOUT
 				|| (this.kind == Kind.REFUSED && this.status >= 500);
+	}
+
+	/**
+	 * Whether the failure says the homeserver as a whole is unwell, not one room or one
+	 * call: it could not be reached, or it (or the proxy in front of it) answered 502,
+	 * 503 or 504. A timeout or a 500 may be one slow room's or one event's trouble, and
+	 * does not count. The circuit breaker counts only these.
+	 */
+	public boolean isHomeserverWide() {
+		return this.homeserverWide;
 	}
 
 }

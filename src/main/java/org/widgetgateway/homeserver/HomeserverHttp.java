@@ -20,6 +20,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
+import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.client.ClientResponse;
 import org.springframework.web.reactive.function.client.WebClient;
@@ -29,9 +30,10 @@ import org.widgetgateway.homeserver.HomeserverException.Kind;
 
 /**
  * One HTTP call to the homeserver, the only place that makes one: the access token, the
- * response timeout, the circuit breaker, and the translation of every answer that is not
- * a success into a {@link HomeserverException}. Each call names its URI template, so that
- * client metrics are labelled by endpoint, never by room, state key or delay id.
+ * response timeout, the circuit breaker around each widget-facing call, and the
+ * translation of every answer that is not a success into a {@link HomeserverException}.
+ * Each call names its URI template, so that client metrics are labelled by endpoint,
+ * never by room, state key or delay id.
  */
 class HomeserverHttp {
 
@@ -45,6 +47,12 @@ class HomeserverHttp {
 	private static final String UNSTABLE_ERRCODE = "org.matrix.msc4140.errcode";
 
 	private static final byte[] NO_BODY = new byte[0];
+
+	/**
+	 * Large enough for a listing of as many delayed events as a homeserver keeps
+	 * scheduled (Synapse: 100 per user by default, thousands when raised).
+	 */
+	static final int MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 	private final WebClient webClient;
 
@@ -115,33 +123,51 @@ class HomeserverHttp {
 			.onErrorMap(TimeoutException.class,
 					(ex) -> new HomeserverException(Kind.TIMEOUT,
 							"The homeserver did not answer within " + this.responseTimeout.toMillis() + "ms", null, ex))
-			.onErrorMap(WebClientRequestException.class,
-					(ex) -> new HomeserverException(Kind.UNAVAILABLE, "The homeserver could not be reached", null, ex))
-			.transformDeferred(CircuitBreakerOperator.of(this.circuitBreaker))
+			.onErrorMap(WebClientRequestException.class, HomeserverException::unreachable);
+	}
+
+	/**
+	 * One widget-facing call, all its attempts included, behind the circuit breaker: it
+	 * counts once, as a failure only when it ended with a
+	 * {@linkplain HomeserverException#isHomeserverWide() homeserver-wide} failure, and
+	 * while the breaker is open it fails at once with
+	 * {@link HomeserverException.Kind#CIRCUIT_OPEN}.
+	 * @param <T> the answer's type
+	 * @param call the call with its repeats
+	 * @return the guarded call
+	 */
+	<T> Mono<T> guarded(Mono<T> call) {
+		return call.transformDeferred(CircuitBreakerOperator.of(this.circuitBreaker))
 			.onErrorMap(CallNotPermittedException.class, (ex) -> HomeserverException.circuitOpen(this.openFor));
 	}
 
 	private Mono<JsonNode> read(ClientResponse response, URI url) {
 		int status = response.statusCode().value();
-		return response.bodyToMono(byte[].class).defaultIfEmpty(NO_BODY).map((body) -> {
-			JsonNode json = parse(body);
-			if (response.statusCode().is2xxSuccessful()) {
-				if (json == null) {
-					throw new HomeserverException(Kind.UNAVAILABLE,
-							"The homeserver answered " + status + " with a body that is not JSON", null, null);
+		return response.bodyToMono(byte[].class)
+			.onErrorMap(DataBufferLimitException.class,
+					(ex) -> HomeserverException.unusableAnswer("The homeserver's answer (" + status
+							+ ") is larger than the gateway reads (" + MAX_ANSWER_BYTES / (1024 * 1024) + " MiB)",
+							status))
+			.defaultIfEmpty(NO_BODY)
+			.map((body) -> {
+				JsonNode json = parse(body);
+				if (response.statusCode().is2xxSuccessful()) {
+					if (json == null) {
+						throw HomeserverException.unusableAnswer(
+								"The homeserver answered " + status + " with a body that is not JSON", status);
+					}
+					return json;
 				}
-				return json;
-			}
-			if (json == null || !json.isObject()) {
-				throw new HomeserverException(Kind.UNAVAILABLE,
-						"The homeserver answered " + status + " without a Matrix error body", null, null);
-			}
-			HttpHeaders headers = response.headers().asHttpHeaders();
-			MatrixApiError error = new MatrixApiError(status, forwardedHeaders(headers), url.toString(), json);
-			String message = "The homeserver answered " + status + " " + error.errcode()
-					+ (error.error().isEmpty() ? "" : ": " + error.error());
-			throw refusal(message, error, headers);
-		});
+				if (json == null || !json.isObject()) {
+					throw HomeserverException
+						.unusableAnswer("The homeserver answered " + status + " without a Matrix error body", status);
+				}
+				HttpHeaders headers = response.headers().asHttpHeaders();
+				MatrixApiError error = new MatrixApiError(status, forwardedHeaders(headers), url.toString(), json);
+				String message = "The homeserver answered " + status + " " + error.errcode()
+						+ (error.error().isEmpty() ? "" : ": " + error.error());
+				throw refusal(message, error, headers);
+			});
 	}
 
 	/**

@@ -6,7 +6,6 @@ import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import reactor.core.publisher.Mono;
 
 import org.springframework.http.MediaType;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
@@ -47,8 +46,8 @@ class OpenIdController {
 									{"state": "blocked"}""") }))
 	@ApiErrors
 	@HomeserverErrors
-	Mono<OpenIdResponse> openId(@AuthenticationPrincipal Widget widget) {
-		return this.openId.openId(widget);
+	OpenIdResponse openId(@AuthenticationPrincipal Widget widget) {
+		return this.openId.openId(widget).block();
 	}
 
 }

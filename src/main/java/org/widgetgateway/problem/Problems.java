@@ -63,8 +63,14 @@ public final class Problems {
 		return problem;
 	}
 
+	/**
+	 * The problem type of an errcode: lower case, with every character other than a
+	 * letter, a digit or a dot made a hyphen, so that a homeserver's errcode of any
+	 * spelling gives a valid URI.
+	 */
 	static URI typeOf(String errcode) {
-		return URI.create("urn:widget-gateway:problem:" + errcode.toLowerCase(Locale.ROOT).replace('_', '-'));
+		return URI
+			.create("urn:widget-gateway:problem:" + errcode.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9.]", "-"));
 	}
 
 }

@@ -9,7 +9,6 @@ import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.http.MediaType;
@@ -65,9 +64,8 @@ class ReadEventsController {
 									             "content": {"application": "m.call", "call_id": ""}}]}""")))
 	@ApiErrors
 	@HomeserverErrors
-	Mono<ReadEventsResponse> readEvents(@AuthenticationPrincipal Widget widget,
-			@RequestBody ReadEventsRequest request) {
-		return this.events.readEvents(widget, request).map(ReadEventsResponse::new);
+	ReadEventsResponse readEvents(@AuthenticationPrincipal Widget widget, @RequestBody ReadEventsRequest request) {
+		return new ReadEventsResponse(this.events.readEvents(widget, request).block());
 	}
 
 	/**

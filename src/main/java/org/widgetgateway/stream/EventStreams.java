@@ -159,7 +159,7 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 						this.jsonMapper, this.pollTimeout, HISTORY));
 				Position resumeFrom = Position.parse(lastEventId, loop.epoch);
 				listener = new Listener(widget, (numbered) -> emit(sink, widget, loop, numbered, resumeFrom));
-				resumed = loop.add(listener, (resumeFrom != null) ? resumeFrom.number() - 1 : null);
+				resumed = loop.add(listener, (resumeFrom != null) ? resumeFrom.resumeAfter() : null);
 			}
 			long startedAt = loop.lastNumber();
 			Flux<ServerSentEvent<JsonNode>> initial = resumed ? Flux.empty()
@@ -382,6 +382,16 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 		@Override
 		public String toString() {
 			return this.epoch + "-" + this.number + "-" + this.index;
+		}
+
+		/**
+		 * The number of the last event whose every push the stream got: the one before
+		 * this, whose later pushes may be missing; or, for a stream's first
+		 * {@code update_state} (index {@link Integer#MAX_VALUE}), this one, which the
+		 * state read covers.
+		 */
+		long resumeAfter() {
+			return (this.index == Integer.MAX_VALUE) ? this.number : this.number - 1;
 		}
 
 		static @Nullable Position parse(@Nullable String id, String epoch) {

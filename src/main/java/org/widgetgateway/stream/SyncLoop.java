@@ -22,6 +22,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
+import org.widgetgateway.homeserver.ClientEvents;
 import org.widgetgateway.homeserver.HomeserverClient;
 import org.widgetgateway.homeserver.MatrixAccount;
 import org.widgetgateway.widget.Widget;
@@ -158,33 +159,45 @@ final class SyncLoop {
 	}
 
 	private void received(JsonNode batch, long generation) {
-		String previous;
+		String previous = null;
 		List<String> types;
+		boolean noPosition = false;
 		synchronized (this) {
 			if (generation != this.generation) {
 				return;
 			}
-			this.pollFilter = null;
-			previous = this.since;
-			this.failures = 0;
 			JsonNode next = batch.get("next_batch");
-			if (next != null && next.isString()) {
+			if (next == null || !next.isString() || next.stringValue().isEmpty()) {
+				// Not a /sync answer: polling again from the same place at once would
+				// only ask
+				// the homeserver hundreds of times a second.
+				noPosition = true;
+			}
+			else {
+				this.pollFilter = null;
+				previous = this.since;
+				this.failures = 0;
 				this.since = next.stringValue();
 			}
 			types = new ArrayList<>();
 			filter().path("room").path("timeline").path("types").forEach((type) -> types.add(type.asString()));
 		}
+		if (noPosition) {
+			failed(new IllegalStateException("the homeserver's /sync answer has no next_batch"), generation);
+			return;
+		}
 		if (previous == null) {
 			poll();
 			return;
 		}
+		String since = previous;
 		JsonNode joined = batch.path("rooms").path("join");
 		Flux.fromIterable(joined.propertyNames())
 			.filter((roomId) -> joined.path(roomId).path("timeline").path("limited").asBoolean(false)
 					&& joined.path(roomId).path("timeline").path("prev_batch").isString())
 			.concatMap((roomId) -> this.homeserver
 				.timelineGap(this.account, roomId, joined.path(roomId).path("timeline").path("prev_batch").asString(),
-						previous, types, GAP_LIMIT)
+						since, types, GAP_LIMIT)
 				.map((events) -> Map.entry(roomId, events))
 				.onErrorResume((ex) -> {
 					logger.warn("The events of a gap in the timeline of " + roomId + " could not be read ("
@@ -212,10 +225,16 @@ final class SyncLoop {
 	}
 
 	private void dispatch(String roomId, JsonNode event, boolean stateOnly) {
-		if (!event.isObject()) {
+		if (!(event instanceof ObjectNode object) || !ClientEvents.isPassable(object)) {
 			return;
 		}
-		Numbered numbered = new Numbered(++this.lastNumber, roomId, (ObjectNode) event, stateOnly);
+		// /sync leaves the room id out of each room's events; a widget host sends it on
+		// every
+		// event, and widget libraries drop events without it.
+		if (!object.path("room_id").isString()) {
+			object.put("room_id", roomId);
+		}
+		Numbered numbered = new Numbered(++this.lastNumber, roomId, object, stateOnly);
 		this.history.addLast(numbered);
 		if (this.history.size() > this.historySize) {
 			this.history.removeFirst();

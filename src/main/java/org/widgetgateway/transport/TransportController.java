@@ -7,7 +7,6 @@ import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -106,8 +105,8 @@ class TransportController {
 							 "action": "send_event", "data": {"type": "m.room.topic", "state_key": "", "content": {}},
 							 "response": {"error": {"message": "Cannot send state events of this type"}}}""") }))
 	@ApiErrors
-	Mono<ObjectNode> transport(@AuthenticationPrincipal Widget widget, @RequestBody JsonNode body) {
-		return this.transport.answer(widget, checkedEnvelope(body));
+	ObjectNode transport(@AuthenticationPrincipal Widget widget, @RequestBody JsonNode body) {
+		return this.transport.answer(widget, checkedEnvelope(body)).block();
 	}
 
 	private static ObjectNode checkedEnvelope(JsonNode body) {

@@ -13,7 +13,6 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import org.jspecify.annotations.Nullable;
-import reactor.core.publisher.Mono;
 
 import org.springframework.http.MediaType;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
@@ -60,7 +59,7 @@ class WidgetController {
 									 "delayed_events": {"status": "available", "api": "unstable", "max_delay_ms": 86400000,
 									                    "max_scheduled": 1000}}""")))
 	@ApiErrors
-	Mono<WidgetResponse> widget(@AuthenticationPrincipal Widget widget) {
+	WidgetResponse widget(@AuthenticationPrincipal Widget widget) {
 		return this.widgets.delayedEvents().map((support) -> {
 			long maxDelay = widget.maxDelay().toMillis();
 			Long homeserverMax = support.map(DelayedEventsSupport::maxDelayMs).orElse(null);
@@ -73,7 +72,7 @@ class WidgetController {
 				.orElseGet(() -> new DelayedEventsResponse("unknown", null, null, null));
 			return new WidgetResponse(widget.id(), widget.roomId(), widget.capabilities().asList(), maxDelay,
 					delayedEvents);
-		});
+		}).block();
 	}
 
 	@GetMapping("/supported_api_versions")
@@ -110,9 +109,9 @@ class WidgetController {
 									{"capabilities": ["org.matrix.msc2762.send.state_event:org.matrix.msc3401.call.member",
 									                  "org.matrix.msc4157.send.delayed_event", "org.matrix.msc4157.update_delayed_event"]}""")))
 	@ApiErrors
-	Mono<CapabilitiesResponse> capabilities(@AuthenticationPrincipal Widget widget,
+	CapabilitiesResponse capabilities(@AuthenticationPrincipal Widget widget,
 			@Valid @RequestBody CapabilitiesRequest request) {
-		return this.widgets.approve(widget, request.capabilities()).map(CapabilitiesResponse::new);
+		return this.widgets.approve(widget, request.capabilities()).map(CapabilitiesResponse::new).block();
 	}
 
 	/**

@@ -18,7 +18,7 @@ import tools.jackson.databind.json.JsonMapper;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Capability matching as the reference widget host does it (PROTOCOL.md §1).
+ * Capability matching as the reference widget host does it (docs/protocol.md §1).
  */
 class CapabilitiesTests {
 

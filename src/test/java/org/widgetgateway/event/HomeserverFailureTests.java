@@ -24,10 +24,10 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What a widget receives for each homeserver error form of PROTOCOL.md §3, old and new
- * Synapse: refusals pass through with {@code matrix_api_error}; a rejected gateway token,
- * server errors and unusable answers are 502; no answer in time is 504. None looks like
- * success, and nothing internal leaks.
+ * What a widget receives for each homeserver error form of docs/protocol.md §3, old and
+ * new Synapse: refusals pass through with {@code matrix_api_error}; a rejected gateway
+ * token, server errors and unusable answers are 502; no answer in time is 504. None looks
+ * like success, and nothing internal leaks.
  */
 @GatewayWebTest
 class HomeserverFailureTests {
@@ -55,6 +55,16 @@ class HomeserverFailureTests {
 		this.homeserver.stubFor(put(anyUrl()).willReturn(aResponse().withStatus(status)
 			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
 			.withBody(body)));
+	}
+
+	@Test
+	void anErrcodeThatIsNoUriFragmentIsPassedThroughAndStillGetsAProblemType() {
+		homeserverAnswers(400, "{\"errcode\": \"M BAD/../?#x\", \"error\": \"odd\"}");
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_REQUEST).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M BAD/../?#x");
+			assertThat(json).extractingPath("$.type").isEqualTo("urn:widget-gateway:problem:m-bad-..---x");
+		});
 	}
 
 	@Test

@@ -308,11 +308,10 @@ class HomeserverFieldTests {
 				"""
 						{"capabilities": {"org.matrix.msc4140.delayed_events": {"max_delay_ms": 5000, "max_scheduled": 100}}}""");
 
-		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_REQUEST).bodyJson().satisfies((json) -> {
-			assertThat(json).extractingPath("$.errcode").isEqualTo("M_INVALID_PARAM");
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.FORBIDDEN).bodyJson().satisfies((json) -> {
+			assertThat(json).extractingPath("$.errcode").isEqualTo("M_FORBIDDEN");
 			assertThat(json).extractingPath("$.detail")
-				.isEqualTo("Invalid request - delay must be an integer number of milliseconds from 1 to 5000 "
-						+ "(the homeserver's maximum), but was 8000");
+				.isEqualTo("The requested delay (8000ms) exceeds the homeserver's allowed maximum (5000ms)");
 		});
 		assertThat(this.mvc.get().uri("/v1/widget").header(HttpHeaders.AUTHORIZATION, "Bearer call-token"))
 			.hasStatusOk()

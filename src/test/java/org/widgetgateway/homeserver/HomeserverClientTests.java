@@ -3,20 +3,23 @@ package org.widgetgateway.homeserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.tomakehurst.wiremock.junit5.WireMockRuntimeInfo;
 import com.github.tomakehurst.wiremock.junit5.WireMockTest;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
 
 import org.springframework.web.reactive.function.client.WebClient;
 
+import org.widgetgateway.GatewayProperties;
 import org.widgetgateway.homeserver.HomeserverException.Kind;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -28,6 +31,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.stubFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.client.WireMock.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -53,33 +57,37 @@ class HomeserverClientTests {
 
 	private HomeserverClient client;
 
+	private WebClient webClient;
+
+	private Supplier<String> baseUrl;
+
 	@BeforeEach
 	void client(WireMockRuntimeInfo wireMock) {
 		stubFor(get(urlPathEqualTo("/_matrix/client/versions"))
 			.willReturn(okJson("{\"versions\": [\"v1.12\"], \"unstable_features\": {\"org.matrix.msc4140\": true}}")));
 		stubFor(get(urlPathEqualTo("/_matrix/client/v3/capabilities")).willReturn(
 				okJson("{\"capabilities\": {\"org.matrix.msc4140.delayed_events\": {\"max_delay_ms\": 86400000}}}")));
-		this.circuitBreaker = CircuitBreaker.of("homeserver",
-				CircuitBreakerConfig.custom()
-					.slidingWindowSize(4)
-					.minimumNumberOfCalls(4)
-					.failureRateThreshold(50)
-					.waitDurationInOpenState(OPEN_FOR)
-					.permittedNumberOfCallsInHalfOpenState(2)
-					.recordException((ex) -> ex instanceof HomeserverException failure && failure.isTransient())
-					.build());
+		this.circuitBreaker = CircuitBreaker.of("homeserver", HomeserverConfiguration
+			.circuitBreakerConfig(new GatewayProperties.CircuitBreaker(50, 4, Duration.ofSeconds(60), OPEN_FOR)));
 		WebClient webClient = WebClient.builder().filter((request, next) -> {
 			this.uriTemplates
 				.add(request.attribute(WebClient.class.getName() + ".uriTemplate").map(String::valueOf).orElse("none"));
 			return next.exchange(request);
 		}).build();
-		HomeserverHttp http = new HomeserverHttp(webClient, wireMock::getHttpBaseUrl, "hs-token", RESPONSE_TIMEOUT,
-				this.circuitBreaker, OPEN_FOR, JsonMapper.shared());
-		HomeserverDiscovery discovery = new HomeserverDiscovery(http, Duration.ofMinutes(10), Ticker.systemTicker());
-		this.client = new HomeserverClient(http, discovery, Duration.ZERO, Schedulers.parallel());
-		await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> discovery.current().block() != null);
+		this.webClient = webClient;
+		this.baseUrl = wireMock::getHttpBaseUrl;
+		this.client = client(RESPONSE_TIMEOUT, Duration.ZERO);
 		this.circuitBreaker.reset();
 		this.uriTemplates.clear();
+	}
+
+	private HomeserverClient client(Duration responseTimeout, Duration retryBudget) {
+		HomeserverHttp http = new HomeserverHttp(this.webClient, this.baseUrl, "hs-token", responseTimeout,
+				this.circuitBreaker, OPEN_FOR, JsonMapper.shared());
+		HomeserverDiscovery discovery = new HomeserverDiscovery(http, Duration.ofMinutes(10), Ticker.systemTicker());
+		HomeserverClient client = new HomeserverClient(http, discovery, retryBudget, Schedulers.parallel());
+		await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> discovery.current().block() != null);
+		return client;
 	}
 
 	private static OutgoingEvent leave() {
@@ -148,6 +156,53 @@ class HomeserverClientTests {
 			assertThat(failure(message()).kind()).isEqualTo(Kind.REFUSED);
 		}
 		assertThat(this.circuitBreaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+	}
+
+	@Test
+	void aRequestCountsOnceWhateverItsRepeats() {
+		stubFor(put(anyUrl()).willReturn(aResponse().withStatus(503).withBody("busy")));
+		HomeserverClient repeating = client(RESPONSE_TIMEOUT, Duration.ofSeconds(5));
+
+		HomeserverException failure = catchThrowableOfType(HomeserverException.class,
+				() -> repeating.send(MatrixAccount.GATEWAY, message()).block());
+
+		assertThat(failure.kind()).isEqualTo(Kind.UNAVAILABLE);
+		verify(5, putRequestedFor(anyUrl()));
+		assertThat(this.circuitBreaker.getMetrics().getNumberOfFailedCalls()).isEqualTo(1);
+		assertThat(this.circuitBreaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+	}
+
+	@Test
+	void serverErrorsWithAMatrixBodyAreOneEventsTroubleAndDoNotOpenTheCircuitBreaker() {
+		stubFor(put(anyUrl()).willReturn(aResponse().withStatus(500)
+			.withHeader("Content-Type", "application/json")
+			.withBody("{\"errcode\": \"M_UNKNOWN\", \"error\": \"Internal server error\"}")));
+		for (int i = 0; i < 6; i++) {
+			assertThat(failure(message()).kind()).isEqualTo(Kind.REFUSED);
+		}
+		assertThat(this.circuitBreaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+		assertThat(this.circuitBreaker.getMetrics().getNumberOfFailedCalls()).isZero();
+	}
+
+	@Test
+	void aRoomThatAnswersTooLateFailsOnlyItsOwnCallsNotEveryonesThroughTheCircuitBreaker() {
+		stubFor(put(urlPathMatching("/_matrix/client/v3/rooms/!slow.*"))
+			.willReturn(okJson("{\"event_id\": \"$late\"}").withFixedDelay(3_000)));
+		stubFor(put(urlPathMatching("/_matrix/client/v3/rooms/!call.*")).willReturn(okJson("{\"event_id\": \"$ok\"}")));
+		HomeserverClient impatient = client(Duration.ofSeconds(1), Duration.ZERO);
+		OutgoingEvent slow = new OutgoingEvent("!slow:example.org", "m.room.message", null,
+				JsonNodeFactory.instance.objectNode(), null, "txn3");
+
+		List<HomeserverException> failures = Flux.range(0, 8)
+			.flatMap((i) -> impatient.send(MatrixAccount.GATEWAY, slow)
+				.<HomeserverException>then(Mono.empty())
+				.onErrorResume(HomeserverException.class, Mono::just))
+			.collectList()
+			.block();
+
+		assertThat(failures).hasSize(8).allSatisfy((ex) -> assertThat(ex.kind()).isEqualTo(Kind.TIMEOUT));
+		assertThat(this.circuitBreaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+		assertThat(impatient.send(MatrixAccount.GATEWAY, message()).block()).isEqualTo(new SentEvent("$ok", null));
 	}
 
 	@Test

@@ -8,6 +8,7 @@ import org.wiremock.spring.InjectWireMock;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.servlet.assertj.MockMvcTester;
 import org.springframework.test.web.servlet.assertj.MvcTestResult;
@@ -121,6 +122,36 @@ class ReadEventsTests {
 				getRequestedFor(urlPathEqualTo(MESSAGES)).withQueryParam("dir", equalTo("b"))
 					.withQueryParam("limit", equalTo("100"))
 					.withQueryParam("filter", equalToJson("{\"types\": [\"m.room.message\"]}")));
+	}
+
+	@Test
+	void anAnswerLargerThanTheGatewayReadsIsABadGatewayNotAServerError() {
+		this.homeserver.stubFor(get(urlEqualTo(STATE)).willReturn(okJson("[" + " ".repeat(17 * 1024 * 1024) + "]")));
+
+		assertThat(read("{\"type\": \"" + MEMBER + "\", \"state_key\": true}")).hasStatus(HttpStatus.BAD_GATEWAY)
+			.bodyJson()
+			.satisfies((json) -> {
+				assertThat(json).extractingPath("$.errcode").isEqualTo("M_UNKNOWN");
+				assertThat(json).extractingPath("$.detail")
+					.asString()
+					.contains("is larger than the gateway reads (16 MiB)");
+			});
+	}
+
+	@Test
+	void deeplyNestedEventsOfOtherMembersDoNotFailTheReadAndTheTooDeepAreSkipped() {
+		String deep = "{\"msgtype\": \"m.text\", \"x\": " + "[".repeat(70) + "]".repeat(70) + "}";
+		String tooDeep = "{\"msgtype\": \"m.text\", \"x\": " + "[".repeat(600) + "]".repeat(600) + "}";
+		this.homeserver.stubFor(get(urlPathEqualTo(MESSAGES))
+			.willReturn(okJson("{\"chunk\": [" + event("$deep", "m.room.message", null, deep) + ","
+					+ event("$tooDeep", "m.room.message", null, tooDeep) + ","
+					+ event("$plain", "m.room.message", null, "{\"msgtype\": \"m.text\"}") + "]}")));
+
+		assertThat(read("{\"type\": \"m.room.message\", \"msgtype\": \"m.text\"}")).hasStatusOk()
+			.bodyJson()
+			.extractingPath("$.events[*].event_id")
+			.asArray()
+			.containsExactly("$deep", "$plain");
 	}
 
 	@Test

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The simulated homeserver's Client-Server API, called directly: the answers and errors
- * Synapse gives (PROTOCOL.md §3).
+ * Synapse gives (docs/protocol.md §3).
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "gateway.metrics.open=true", "gateway.rate-limit.requests=100000" })
