@@ -46,8 +46,9 @@ class TransportController {
 					`org.matrix.msc4157.update_delayed_event` (also `update_delayed_event` and \
 					`org.matrix.msc4157.update.delayed_event`) and `org.matrix.msc2974.request_capabilities` \
 					(answered with the approved subset). Action errors come back in `response.error`, with \
-					`matrix_api_error` when the homeserver refused. The `requestId` is also an idempotency key: \
-					the same envelope sent again gets the first answer and sends nothing.""")
+					`matrix_api_error` when the homeserver refused. The same envelope sent again (same `requestId`, \
+					action and data) gets the first answer and sends nothing; another request under a used \
+					`requestId` is a new request.""")
 	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
 			schema = @Schema(implementation = Envelope.class),
 			examples = { @ExampleObject(name = "send_event: schedule a delayed leave", value = """

@@ -1,6 +1,7 @@
 package org.widgetgateway.transport;
 
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 import org.apache.commons.logging.Log;
@@ -14,6 +15,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 import org.springframework.stereotype.Component;
 
+import org.widgetgateway.GatewayProperties;
 import org.widgetgateway.event.EventService;
 import org.widgetgateway.event.SendEventRequest;
 import org.widgetgateway.openid.OpenIdService;
@@ -69,11 +71,22 @@ class WidgetApiTransport {
 		JsonNode data = envelope.has("data") ? envelope.get("data") : this.jsonMapper.createObjectNode();
 		String requestId = envelope.get("requestId").stringValue();
 		Mono<JsonNode> response = widget.id().equals(widgetId)
-				? dispatch(widget, action, data, IDEMPOTENCY_PREFIX + requestId)
+				? dispatch(widget, action, data, idempotencyKey(requestId, action, data))
 				: Mono.error(WidgetApiException.forbidden("Invalid request - widgetId '" + widgetId
 						+ "' is not the id of the widget that this token authenticates ('" + widget.id() + "')"));
 		return response.onErrorResume((ex) -> Mono.just(errorResponse(ex)))
 			.map((answer) -> envelope.set("response", answer));
+	}
+
+	/**
+	 * The idempotency key of an envelope: its request id together with what it asks,
+	 * since widget libraries reuse a request id once its request was answered
+	 * ({@code widgetapi-<milliseconds>}). The same envelope sent again is a retry and
+	 * gets the first answer; another request under a used id is a new request.
+	 */
+	private static String idempotencyKey(String requestId, String action, JsonNode data) {
+		return IDEMPOTENCY_PREFIX + requestId + '\n'
+				+ HexFormat.of().formatHex(GatewayProperties.sha256(action + '\n' + data));
 	}
 
 	private Mono<JsonNode> dispatch(Widget widget, String action, JsonNode data, String idempotencyKey) {

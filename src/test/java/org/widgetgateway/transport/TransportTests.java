@@ -145,6 +145,24 @@ class TransportTests {
 	}
 
 	@Test
+	void aRequestIdReusedForAnotherRequestIsANewRequestAsWidgetLibrariesReuseThem() {
+		scheduled("syd_reused");
+		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+
+		// matrix-widget-api names requests widgetapi-<milliseconds>: once one is
+		// answered, the
+		// next request in the same millisecond gets the same id.
+		for (String action : new String[] { "restart", "cancel" }) {
+			assertThat(envelope("call-token", update("widgetapi-1721732853300", "syd_reused", action))).hasStatusOk()
+				.bodyJson()
+				.extractingPath("$.response")
+				.isEqualTo(Map.of());
+		}
+		this.homeserver.verify(1, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_reused/restart")));
+		this.homeserver.verify(1, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_reused/cancel")));
+	}
+
+	@Test
 	void cancelRestartAndSendScheduledDelayedEvent() {
 		scheduled("syd_managed");
 		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
