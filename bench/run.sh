@@ -16,7 +16,8 @@
 # Isolation: one more widget, whose room the stub homeserver answers only after 10 s, sends
 # STALLED (1000) requests at once; meanwhile the other widgets' restarts are measured again. The
 # gateway's response-timeout is RESPONSE_TIMEOUT (3s), so the stalled calls time out: the row shows
-# whether one room's timeouts become every widget's failures.
+# whether one room's timeouts become every widget's failures. The warm-up runs that flood once too,
+# so that the row measures the steady state, not the JIT compiling the refusal and timeout paths.
 # The gateway is launched as the Dockerfile launches it: the extracted jar, an ahead-of-time cache
 # from a training run with the same options, and the Dockerfile's JAVA_OPTS (with Spring AOT's
 # bean set).
@@ -167,6 +168,16 @@ measure() { # target url duration -> "req/s p50 p99 max non2xx errors"
 		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" -s bench/wrk.lua "$2" | sed -n 's/^RESULT //p'
 }
 
+if [ "$STALLED" != 0 ]; then
+	python3 bench/stall.py serve "$STALL_PORT" 10 &
+	pids+=("$!")
+	sleep 1
+	# The warm-up also runs the isolation row's paths once (the in-flight refusal, the
+	# timeout): the first time they run, the JIT recompiles code every request shares, and
+	# the row would measure that instead of the steady state.
+	python3 bench/stall.py flood "http://127.0.0.1:$GATEWAY_PORT/v1/send_event" bench-stalled-token "$STALLED" \
+		>/dev/null &
+fi
 echo "Warming up the gateway for $WARMUP ..." >&2
 measure gateway-send "http://127.0.0.1:$GATEWAY_PORT" "$WARMUP" >/dev/null
 
@@ -191,9 +202,6 @@ for action in send restart; do
 done
 if [ "$STALLED" != 0 ]; then
 	echo "Measuring restart while one widget has $STALLED requests on a room that answers after 10 s (response-timeout $RESPONSE_TIMEOUT) ..." >&2
-	python3 bench/stall.py serve "$STALL_PORT" 10 &
-	pids+=("$!")
-	sleep 1
 	python3 bench/stall.py flood "http://127.0.0.1:$GATEWAY_PORT/v1/send_event" bench-stalled-token "$STALLED" \
 		>"$work/stalled.txt" &
 	flood=$!
