@@ -248,6 +248,14 @@ public class HomeserverClient {
 	}
 
 	/**
+	 * The homeserver's {@code /_matrix/client/versions} answer, as it gives it.
+	 * @return the answer
+	 */
+	public Mono<JsonNode> clientVersions() {
+		return repeatable(this.http.call(HttpMethod.GET, HomeserverHttp.path("/_matrix/client/versions"), null));
+	}
+
+	/**
 	 * A room's current state, as the account sees it.
 	 * @param account the account
 	 * @param roomId the room
