@@ -7,10 +7,13 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
@@ -19,6 +22,8 @@ import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.MutablePropertySources;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
+
+import org.widgetgateway.widget.WidgetRegistry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -132,6 +137,23 @@ class GatewayPropertiesTests {
 		this.runner.withPropertyValues("gateway.homeserver.circuit-breaker.window-duration=500ms")
 			.run((context) -> assertFailure(context,
 					"gateway.homeserver.circuit-breaker.window-duration must be at least 1s"));
+	}
+
+	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void aHomeserverAccessTokenSharedByTwoWidgetsOrWithTheGatewayIsWarnedOfAtStartup(CapturedOutput output) {
+		this.runner.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
+				"gateway.homeserver.access-token=syt_gateway", "gateway.widgets.ec.homeserver-access-token=syt_shared",
+				"gateway.widgets.b.token=b-secret", "gateway.widgets.b.room-id=!abc:example.org",
+				"gateway.widgets.b.homeserver-access-token=syt_shared", "gateway.widgets.c.token=c-secret",
+				"gateway.widgets.c.room-id=!abc:example.org", "gateway.widgets.c.homeserver-access-token=syt_gateway",
+				"gateway.widgets.d.token=d-secret", "gateway.widgets.d.room-id=!abc:example.org",
+				"gateway.widgets.d.homeserver-access-token=syt_own")
+			.run((context) -> new WidgetRegistry(context.getBean(GatewayProperties.class)));
+
+		assertThat(output).contains("widget b, widget ec use the same homeserver access token")
+			.contains("the gateway (gateway.homeserver.access-token), widget c use the same homeserver access token")
+			.doesNotContain("widget d");
 	}
 
 	@Test

@@ -1,9 +1,15 @@
 package org.widgetgateway.widget;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 
 import org.springframework.stereotype.Component;
 
@@ -17,6 +23,8 @@ import org.widgetgateway.homeserver.MatrixAccount;
 @Component
 public class WidgetRegistry {
 
+	private static final Log logger = LogFactory.getLog(WidgetRegistry.class);
+
 	private final Map<String, Widget> byTokenDigest;
 
 	public WidgetRegistry(GatewayProperties properties) {
@@ -26,6 +34,30 @@ public class WidgetRegistry {
 			configured.tokenDigests().forEach((digest) -> widgets.put(digest, widget));
 		});
 		this.byTokenDigest = Map.copyOf(widgets);
+		warnOfSharedDevices(properties);
+	}
+
+	/**
+	 * Each Matrix access token is one device, and {@code /sync} consumes that device's
+	 * to-device messages: a token that two widgets, or a widget and the gateway, share
+	 * gives both one device, whose messages only one of them would see.
+	 */
+	private static void warnOfSharedDevices(GatewayProperties properties) {
+		Map<String, List<String>> byAccessToken = new TreeMap<>();
+		byAccessToken.computeIfAbsent(properties.homeserver().accessToken(), (token) -> new ArrayList<>())
+			.add("the gateway (gateway.homeserver.access-token)");
+		new TreeMap<>(properties.widgets()).forEach((id, widget) -> {
+			if (widget.homeserverAccessToken() != null) {
+				byAccessToken.computeIfAbsent(widget.homeserverAccessToken(), (token) -> new ArrayList<>())
+					.add("widget " + id);
+			}
+		});
+		byAccessToken.values()
+			.stream()
+			.filter((users) -> users.size() > 1)
+			.forEach((users) -> logger.warn(String.join(", ", users) + " use the same homeserver access token, "
+					+ "so one Matrix device: a to-device message to it reaches whichever syncs first, never both. "
+					+ "Give each a device of its own (a token from a login of its own)"));
 	}
 
 	private static Widget toWidget(String id, GatewayProperties.Widget widget) {
