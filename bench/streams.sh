@@ -3,7 +3,7 @@
 # over WIDGETS (200) widgets, on the embedded simulator; the gateway's resident memory and CPU
 # with them open and idle, then MESSAGES (20) messages fanned out to every stream, with the
 # delivery latency from send to each stream. The gateway runs with the Dockerfile's JAVA_OPTS
-# (without the class data sharing archive).
+# (without the ahead-of-time cache).
 #
 #   bench/streams.sh
 #   STREAMS=2000 WIDGETS=400 bench/streams.sh
