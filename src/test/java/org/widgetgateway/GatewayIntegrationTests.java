@@ -107,6 +107,13 @@ class GatewayIntegrationTests {
 	}
 
 	@Test
+	void metricsAreClosedOnTheApplicationPortWithoutAManagementPortOfTheirOwn() {
+		HttpTestClient.Response response = this.http.get("/actuator/prometheus", null);
+		assertThat(response.status()).isEqualTo(404);
+		assertThat(response.body()).doesNotContain("# TYPE");
+	}
+
+	@Test
 	void healthIsOpen() {
 		HttpTestClient.Response response = this.http.get("/actuator/health", null);
 		assertThat(response.status()).isEqualTo(200);

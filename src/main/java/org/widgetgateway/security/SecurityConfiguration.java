@@ -2,6 +2,7 @@ package org.widgetgateway.security;
 
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.boot.actuate.autoconfigure.web.server.ManagementPortType;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -90,8 +91,13 @@ class SecurityConfiguration {
 	 */
 	private static RequestMatcher metricsScrape(GatewayProperties properties, Environment environment) {
 		RequestMatcher prometheus = PathPatternRequestMatcher.withDefaults().matcher("/actuator/prometheus");
-		return (request) -> prometheus.matches(request) && (properties.metrics().open()
-				|| Integer.toString(request.getLocalPort()).equals(environment.getProperty("local.management.port")));
+		// Without a management port of its own, the "management port" is the
+		// application's,
+		// which widgets reach: then only gateway.metrics.open opens it.
+		return (request) -> prometheus.matches(request)
+				&& (properties.metrics().open() || (ManagementPortType.get(environment) == ManagementPortType.DIFFERENT
+						&& Integer.toString(request.getLocalPort())
+							.equals(environment.getProperty("local.management.port"))));
 	}
 
 }
