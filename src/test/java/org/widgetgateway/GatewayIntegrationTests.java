@@ -613,6 +613,67 @@ class GatewayIntegrationTests {
 	/**
 	 * The loop's first {@code /sync} (no {@code since}) answers with batch {@code s1}.
 	 */
+	@Test
+	void aStreamOpensWithTheCurrentStickyEventsThenGetsNewOnesLive() throws Exception {
+		String sync = "/_matrix/client/v3/sync";
+		// Synapse 1.160: a first sync's msc4354_sticky section holds every sticky event
+		// of the rooms, of any type (the room filter does not apply to it).
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
+			.willReturn(okJson("""
+					{"next_batch": "s1", "rooms": {"join": {"!call:example.org": {
+					  "timeline": {"events": []},
+					  "msc4354_sticky": {"events": [%s, %s, %s, %s]}}}}}""".formatted(
+					stickyEvent("$old-membership", "member-a", 1000, 3_000_000),
+					stickyEvent("$membership", "member-a", 2000, 3_500_000),
+					stickyEvent("$expired", "member-b", 3000, 0),
+					syncEvent("$sticky-message", "!call:example.org", "m.room.message", null,
+							"{\"msgtype\": \"m.text\"}")
+						.replace("\"origin_server_ts\": 1,",
+								"\"origin_server_ts\": 1, \"msc4354_sticky\": {\"duration_ms\": 60000},")))));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
+			.willReturn(okJson("""
+					{"next_batch": "s2", "rooms": {"join": {"!call:example.org": {
+					  "timeline": {"events": [%s]}, "msc4354_sticky": {"events": [%s, %s]}}}}}""".formatted(
+					stickyEvent("$live", "member-c", 5000, 3_600_000),
+					stickyEvent("$membership", "member-a", 2000, 3_400_000),
+					stickyEvent("$late", "member-d", 4000, 3_600_000)))
+				.withFixedDelay(1500)));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2"))
+			.willReturn(okJson("{\"next_batch\": \"s2\"}").withFixedDelay(1000)));
+
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "rtc-token", null)) {
+			assertThat(stream.status()).isEqualTo(200);
+			List<Map<String, String>> events = nextEvents(stream, 3);
+			// The newest of each member, still sticky; then the new ones as they come,
+			// the
+			// one already known not again.
+			assertThat(events)
+				.extracting((sse) -> sse.get("event") + ":"
+						+ JsonMapper.shared().readTree(sse.get("data")).path("data").path("event_id").stringValue())
+				.containsExactly("send_event:$membership", "send_event:$live", "send_event:$late");
+			JsonNode current = JsonMapper.shared().readTree(events.get(0).get("data")).path("data");
+			assertThat(current.path("room_id").stringValue()).isEqualTo("!call:example.org");
+			assertThat(current.path("msc4354_sticky").path("duration_ms").longValue()).isEqualTo(3_600_000);
+			assertThat(current.path("unsigned").path("msc4354_sticky_duration_ttl_ms").longValue())
+				.isBetween(3_000_000L, 3_500_000L);
+			assertThat(stream.next(Duration.ofMillis(1500))).isNull();
+		}
+		finally {
+			this.context.getBean(EventStreams.class).destroy();
+		}
+	}
+
+	/**
+	 * A sticky MatrixRTC membership as /sync serves it, with the time it stays sticky.
+	 */
+	private static String stickyEvent(String id, String member, long sent, long timeToLive) {
+		return """
+				{"event_id": "%s", "type": "org.matrix.msc4143.rtc.member", "sender": "@a:example.org",
+				 "origin_server_ts": %d, "content": {"slot_id": "m.call#ROOM", "msc4354_sticky_key": "%s"},
+				 "msc4354_sticky": {"duration_ms": 3600000}, "unsigned": {"msc4354_sticky_duration_ttl_ms": %d}}"""
+			.formatted(id, sent, member, timeToLive);
+	}
+
 	private void firstSyncAnswersS1() {
 		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/v3/sync")).withQueryParam("since", absent())
 			.willReturn(okJson("{\"next_batch\": \"s1\"}")));

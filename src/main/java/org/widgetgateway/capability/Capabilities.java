@@ -15,7 +15,8 @@ import org.widgetgateway.capability.EventCapability.Direction;
  * The capabilities granted to one widget, parsed once and asked what they allow. Matching
  * follows the reference widget host: see {@link EventCapability} for event capabilities;
  * timeline capabilities name a room or {@code *}; the MSC4157 delayed-event capabilities
- * are recognised in their unstable, stable and older spellings.
+ * are recognised in their unstable, stable and older spellings; the sticky-event
+ * (MSC4407) and MatrixRTC (MSC4515, MSC4533) capabilities by their one name each.
  */
 public final class Capabilities {
 
@@ -24,6 +25,25 @@ public final class Capabilities {
 
 	/** Cancel, restart or send delayed events (MSC4157, unstable name). */
 	public static final String UPDATE_DELAYED_EVENT = "org.matrix.msc4157.update_delayed_event";
+
+	/** Send sticky events (MSC4407, unstable name). */
+	public static final String SEND_STICKY_EVENT = "org.matrix.msc4407.send.sticky_event";
+
+	/** Receive sticky events, and the current ones when a stream opens (MSC4407). */
+	public static final String RECEIVE_STICKY_EVENT = "org.matrix.msc4407.receive.sticky_event";
+
+	/** Ask for the homeserver's MatrixRTC transports (MSC4515). */
+	public static final String RTC_TRANSPORTS = "org.matrix.msc4515.rtc_transports";
+
+	/** Get a LiveKit token for a MatrixRTC slot (MSC4533). */
+	public static final String LIVEKIT_GET_TOKEN = "org.matrix.msc4533.rtc_livekit_get_token";
+
+	/** Hand a delayed leave to the LiveKit side (MSC4533). */
+	public static final String LIVEKIT_DELEGATE_DELAYED_LEAVE = "org.matrix.msc4533.rtc_livekit_delegate_delayed_leave";
+
+	/** The capabilities of MSC4407, MSC4515 and MSC4533, each with one spelling. */
+	private static final Set<String> RTC_NAMES = Set.of(SEND_STICKY_EVENT, RECEIVE_STICKY_EVENT, RTC_TRANSPORTS,
+			LIVEKIT_GET_TOKEN, LIVEKIT_DELEGATE_DELAYED_LEAVE);
 
 	private static final Set<String> SEND_DELAYED_EVENT_NAMES = Set.of(SEND_DELAYED_EVENT, "m.send.delayed_event",
 			"m.send.delay_events");
@@ -100,6 +120,12 @@ public final class Capabilities {
 			return Optional
 				.of("unknown delayed-event capability; use " + SEND_DELAYED_EVENT + " or " + UPDATE_DELAYED_EVENT);
 		}
+		if (capability.startsWith("org.matrix.msc4407.") || capability.startsWith("org.matrix.msc4515.")
+				|| capability.startsWith("org.matrix.msc4533.")) {
+			return RTC_NAMES.contains(capability) ? Optional.empty()
+					: Optional.of("unknown sticky-event or MatrixRTC capability; use one of "
+							+ RTC_NAMES.stream().sorted().collect(Collectors.joining(", ")));
+		}
 		return Optional.empty();
 	}
 
@@ -170,6 +196,14 @@ public final class Capabilities {
 	/** Whether the widget may schedule delayed events. */
 	public boolean canSendDelayedEvent() {
 		return this.sendDelayedEvent;
+	}
+
+	/**
+	 * Whether the widget holds a capability of exactly this name, such as
+	 * {@link #SEND_STICKY_EVENT} or {@link #RTC_TRANSPORTS}.
+	 */
+	public boolean has(String capability) {
+		return this.granted.contains(capability);
 	}
 
 	/** Whether the widget may cancel, restart or send its delayed events. */

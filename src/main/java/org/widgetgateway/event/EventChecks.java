@@ -29,6 +29,11 @@ final class EventChecks {
 
 	static final String UNSUPPORTED_ACTION = "Invalid request - unsupported action";
 
+	static final String STICKY_STATE = "Cannot send a state event with a sticky duration";
+
+	/** The longest stickiness MSC4354 allows: one hour. */
+	static final long MAX_STICKY_DURATION_MS = 3_600_000;
+
 	private static final int MAX_IDENTIFIER_BYTES = 255;
 
 	private EventChecks() {
@@ -54,10 +59,18 @@ final class EventChecks {
 		if (delayed && !capabilities.canSendDelayedEvent()) {
 			throw WidgetApiException.forbidden("Missing capability for " + Capabilities.SEND_DELAYED_EVENT);
 		}
+		boolean sticky = isPresent(request.stickyDurationMs());
+		if (sticky && !capabilities.has(Capabilities.SEND_STICKY_EVENT)) {
+			throw WidgetApiException.forbidden("Missing capability for " + Capabilities.SEND_STICKY_EVENT);
+		}
 		JsonNode content = request.content();
 		if (request.stateKey() != null) {
 			if (!capabilities.canSendStateEvent(request.type(), request.stateKey())) {
 				throw WidgetApiException.forbidden("Cannot send state events of this type");
+			}
+			if (sticky) {
+				throw WidgetApiException.badRequest("M_INVALID_PARAM", STICKY_STATE, STICKY_STATE
+						+ ": sticky events (MSC4354) are room events; leave out state_key or " + "sticky_duration_ms");
 			}
 		}
 		else if (!capabilities.canSendRoomEvent(request.type(), msgtype(content))) {
@@ -80,14 +93,26 @@ final class EventChecks {
 			throw WidgetApiException.badRequest("M_INVALID_PARAM",
 					"Invalid request - parent_delay_id is not supported: no homeserver implements it");
 		}
-		if (isPresent(request.stickyDurationMs())) {
-			throw WidgetApiException.badRequest("M_INVALID_PARAM",
-					"Invalid request - sticky_duration_ms is not supported: sticky events (MSC4407) are not available");
-		}
 		Long delay = delayed ? checkedDelay(widget, request.delay()) : null;
+		Long stickyDuration = sticky ? checkedStickyDuration(request.stickyDurationMs()) : null;
 		ObjectNode body = (content != null && content.isObject()) ? (ObjectNode) content
 				: JsonNodeFactory.instance.objectNode();
-		return new OutgoingEvent(roomId, request.type(), request.stateKey(), body, delay, txnId);
+		return new OutgoingEvent(roomId, request.type(), request.stateKey(), body, delay, stickyDuration, txnId);
+	}
+
+	/**
+	 * A sticky duration the homeserver keeps as asked: MSC4354 caps stickiness at an
+	 * hour, and a duration of 0, which the reference host sends as an event that is not
+	 * sticky, is more likely a mistake than a wish.
+	 */
+	private static Long checkedStickyDuration(@Nullable JsonNode duration) {
+		if (duration == null || !duration.isIntegralNumber() || !duration.canConvertToLong() || duration.longValue() < 1
+				|| duration.longValue() > MAX_STICKY_DURATION_MS) {
+			throw WidgetApiException.badRequest("M_INVALID_PARAM",
+					"Invalid request - sticky_duration_ms must be an integer number of milliseconds from 1 to "
+							+ MAX_STICKY_DURATION_MS + " (one hour, MSC4354's maximum), but was " + duration);
+		}
+		return duration.longValue();
 	}
 
 	private static Long checkedDelay(Widget widget, @Nullable JsonNode delay) {

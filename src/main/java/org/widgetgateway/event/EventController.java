@@ -41,21 +41,35 @@ class EventController {
 	@PostMapping(path = "/send_event", consumes = MediaType.APPLICATION_JSON_VALUE)
 	@Operation(summary = "Send a room or state event, now or after a delay",
 			description = "Checks, in this order: `type` present; `room_id` (when not the widget's own room) covered "
-					+ "by a timeline capability; `delay` covered by `org.matrix.msc4157.send.delayed_event`; the event "
-					+ "type (and state key or msgtype) covered by a send capability; then `content` an object, "
-					+ "`delay` an integer from 1 to the widget's max-delay, and neither `parent_delay_id` nor "
-					+ "`sticky_duration_ms`; a delay within the homeserver's own maximum (else 403 `M_FORBIDDEN`, "
-					+ "as the homeserver answers, naming it). A refused request never " + "reaches the homeserver.")
+					+ "by a timeline capability; `delay` covered by `org.matrix.msc4157.send.delayed_event`; "
+					+ "`sticky_duration_ms` covered by `org.matrix.msc4407.send.sticky_event`; the event type (and "
+					+ "state key or msgtype) covered by a send capability, and no `sticky_duration_ms` on a state "
+					+ "event; then `content` an object, `delay` an integer from 1 to the widget's max-delay, "
+					+ "`sticky_duration_ms` one from 1 to 3600000, no `parent_delay_id`; a delay within the "
+					+ "homeserver's own maximum (else 403 `M_FORBIDDEN`, as the homeserver answers, naming it); for a "
+					+ "sticky event, a homeserver that offers sticky events (MSC4354; else 501). A refused request "
+					+ "never reaches the homeserver.")
 	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
 			schema = @Schema(implementation = SendEventRequest.class),
 			examples = { @ExampleObject(name = "schedule a delayed leave", value = """
 					{"type": "org.matrix.msc3401.call.member", "state_key": "_@demo:localhost_DEV_m.call",
 					 "content": {}, "delay": 8000}"""), @ExampleObject(name = "join a call now", value = """
 					{"type": "org.matrix.msc3401.call.member", "state_key": "_@demo:localhost_DEV_m.call",
-					 "content": {"application": "m.call", "call_id": "", "device_id": "DEV"}}"""), @ExampleObject(
-					name = "send a message now",
-					value = """
-							{"type": "m.room.message", "content": {"msgtype": "m.text", "body": "Hello from a native widget"}}""") }))
+					 "content": {"application": "m.call", "call_id": "", "device_id": "DEV"}}"""),
+					@ExampleObject(name = "schedule a sticky delayed leave (Element Call today)", value = """
+							{"type": "org.matrix.msc4143.rtc.member", "sticky_duration_ms": 3600000, "delay": 8000,
+							 "content": {"slot_id": "m.call#ROOM", "msc4354_sticky_key": "demo-member"}}"""),
+					@ExampleObject(name = "join a call as a sticky member",
+							value = """
+									{"type": "org.matrix.msc4143.rtc.member", "sticky_duration_ms": 3600000,
+									 "content": {"slot_id": "m.call#ROOM", "msc4354_sticky_key": "demo-member",
+									             "application": {"type": "m.call"},
+									             "member": {"id": "demo-member", "user_id": "@demo:localhost", "device_id": "DEMODEVICE"},
+									             "transports": {"published": [{"type": "livekit", "livekit_service_url": "http://localhost:8080/livekit-simulator"}]},
+									             "versions": []}}"""),
+					@ExampleObject(name = "send a message now",
+							value = """
+									{"type": "m.room.message", "content": {"msgtype": "m.text", "body": "Hello from a native widget"}}""") }))
 	@ApiResponse(responseCode = "200",
 			description = "Sent (`event_id`) or scheduled (`delay_id`, for `update_delayed_event`)",
 			content = @Content(mediaType = "application/json",

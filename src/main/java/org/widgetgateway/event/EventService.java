@@ -187,15 +187,27 @@ public class EventService {
 			.delayId(delayId);
 		return this.actions.record(recorded, Mono.defer(() -> {
 			DelayedEventAction checked = EventChecks.checkedUpdate(widget, delayId, action);
-			String homeserverDelayId = this.delayIds.homeserverDelayId(widget.id(), delayId)
-				.orElseThrow(() -> WidgetApiException.notFound(DELAYED_EVENT_NOT_FOUND,
-						DELAYED_EVENT_NOT_FOUND + ": this widget has no scheduled delayed event " + delayId));
+			String homeserverDelayId = homeserverDelayId(widget, delayId);
 			Mono<Void> update = (idempotencyKey != null)
 					? this.idempotentRequests.once(widget.id(), idempotencyKey, List.of(delayId, checked.wireName()),
 							(tries) -> update(widget, homeserverDelayId, checked))
 					: update(widget, homeserverDelayId, checked);
 			return update.doOnSuccess((done) -> recorded.calledHomeserver());
 		}));
+	}
+
+	/**
+	 * The homeserver's id of one of the widget's delayed events, for an action that hands
+	 * it on (such as MSC4533's delegated leave).
+	 * @param widget the calling widget
+	 * @param delayId the delay id that {@code send_event} gave the widget
+	 * @return the homeserver's delay id; a 404 when the id is not one this widget was
+	 * given
+	 */
+	public String homeserverDelayId(Widget widget, String delayId) {
+		return this.delayIds.homeserverDelayId(widget.id(), delayId)
+			.orElseThrow(() -> WidgetApiException.notFound(DELAYED_EVENT_NOT_FOUND,
+					DELAYED_EVENT_NOT_FOUND + ": this widget has no scheduled delayed event " + delayId));
 	}
 
 	private Mono<Void> update(Widget widget, String homeserverDelayId, DelayedEventAction action) {

@@ -6,9 +6,9 @@ import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The widget API's {@code send_event} request data (MSC2762, with MSC4157's delay).
- * Members are checked by {@link EventService}, in the reference host's order, so that
- * REST and transport callers get the same answers.
+ * The widget API's {@code send_event} request data (MSC2762, with MSC4157's delay and
+ * MSC4407's sticky duration). Members are checked by {@link EventService}, in the
+ * reference host's order, so that REST and transport callers get the same answers.
  *
  * @param type the event type
  * @param content the event content, a JSON object; absent means {@code {}}
@@ -17,7 +17,8 @@ import tools.jackson.databind.JsonNode;
  * @param delay milliseconds until the homeserver sends the event; makes it a delayed
  * event
  * @param parentDelayId refused: no homeserver implements delay groups
- * @param stickyDurationMs refused: sticky events (MSC4407) are not supported yet
+ * @param stickyDurationMs milliseconds the event stays sticky (MSC4407, MSC4354); makes a
+ * room event sticky
  */
 @Schema(name = "SendEventRequest", description = "A room or state event to send now or after a delay.")
 public record SendEventRequest(
@@ -35,7 +36,11 @@ public record SendEventRequest(
 				types = "integer", format = "int64", minimum = "1", example = "8000") @Nullable JsonNode delay,
 		@Schema(description = "Not supported: refused with 400.",
 				deprecated = true) @JsonProperty("parent_delay_id") @Nullable String parentDelayId,
-		@Schema(description = "Not supported yet: refused with 400.",
-				type = "integer") @JsonProperty("sticky_duration_ms") @Nullable JsonNode stickyDurationMs) {
+		@Schema(description = "Milliseconds the event stays sticky, from 1 to 3600000 (MSC4354's hour); makes a "
+				+ "room event sticky (needs `org.matrix.msc4407.send.sticky_event`): members of the room, and widgets "
+				+ "with `org.matrix.msc4407.receive.sticky_event` when their stream opens, get it as current "
+				+ "until then. Not for state events. With `delay`: a delayed sticky event.", types = "integer",
+				format = "int64", minimum = "1", maximum = "3600000",
+				example = "3600000") @JsonProperty("sticky_duration_ms") @Nullable JsonNode stickyDurationMs) {
 
 }

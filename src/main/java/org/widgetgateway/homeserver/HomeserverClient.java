@@ -1,5 +1,6 @@
 package org.widgetgateway.homeserver;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -47,11 +48,19 @@ public class HomeserverClient {
 
 	private static final String UNSTABLE_DELAY = "?org.matrix.msc4140.delay={delay}";
 
+	private static final String STICKY = "org.matrix.msc4354.sticky_duration_ms={stickyDurationMs}";
+
 	private static final String UNSTABLE_DELAYED_EVENTS = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events";
 
 	private static final String STABLE_DELAYED_EVENTS = "/_matrix/client/v1/delayed_events";
 
 	private static final String ROOM = "/_matrix/client/v3/rooms/{roomId}";
+
+	private static final String RTC_TRANSPORTS = "/_matrix/client/unstable/org.matrix.msc4143/rtc/transports";
+
+	private static final String RTC_FOCI = "org.matrix.msc4143.rtc_foci";
+
+	private static final String LIVEKIT = "/_matrix/client/unstable/io.element.msc4195/rtc/livekit";
 
 	private final HomeserverHttp http;
 
@@ -61,8 +70,8 @@ public class HomeserverClient {
 
 	private final Scheduler scheduler;
 
-	/** The user id of each account, once the homeserver has said it. */
-	private final Map<MatrixAccount, String> userIds = new ConcurrentHashMap<>();
+	/** The user and device of each account, once the homeserver has said them. */
+	private final Map<MatrixAccount, Whoami> whoamis = new ConcurrentHashMap<>();
 
 	HomeserverClient(HomeserverHttp http, HomeserverDiscovery discovery, Duration retryBudget, Scheduler scheduler) {
 		this.http = http;
@@ -80,12 +89,22 @@ public class HomeserverClient {
 	 * @return the event id, or the delay id of a delayed event
 	 */
 	public Mono<SentEvent> send(MatrixAccount account, OutgoingEvent event) {
+		if (event.isSticky()) {
+			return stickyEvents().then(Mono.defer(() -> sendChecked(account, event)));
+		}
+		return sendChecked(account, event);
+	}
+
+	private Mono<SentEvent> sendChecked(MatrixAccount account, OutgoingEvent event) {
 		if (!event.isDelayed()) {
 			Path path = event.isState()
 					? HomeserverHttp.path(ROOM + "/state/{eventType}/{stateKey}", event.roomId(), event.type(),
 							event.stateKey())
-					: HomeserverHttp.path(ROOM + "/send/{eventType}/{txnId}", event.roomId(), event.type(),
-							event.txnId());
+					: (event.isSticky())
+							? HomeserverHttp.path(ROOM + "/send/{eventType}/{txnId}?" + STICKY, event.roomId(),
+									event.type(), event.txnId(), event.stickyDurationMs())
+							: HomeserverHttp.path(ROOM + "/send/{eventType}/{txnId}", event.roomId(), event.type(),
+									event.txnId());
 			return repeatable(this.http.call(account, HttpMethod.PUT, path, event.content()))
 				.map((body) -> sentEvent(event, body));
 		}
@@ -97,8 +116,11 @@ public class HomeserverClient {
 
 	private Mono<JsonNode> sendUnstable(MatrixAccount account, OutgoingEvent event) {
 		if (!event.isState()) {
-			Path path = HomeserverHttp.path(ROOM + "/send/{eventType}/{txnId}" + UNSTABLE_DELAY, event.roomId(),
-					event.type(), event.txnId(), event.delay());
+			Path path = event.isSticky()
+					? HomeserverHttp.path(ROOM + "/send/{eventType}/{txnId}" + UNSTABLE_DELAY + "&" + STICKY,
+							event.roomId(), event.type(), event.txnId(), event.delay(), event.stickyDurationMs())
+					: HomeserverHttp.path(ROOM + "/send/{eventType}/{txnId}" + UNSTABLE_DELAY, event.roomId(),
+							event.type(), event.txnId(), event.delay());
 			return repeatable(this.http.call(account, HttpMethod.PUT, path, event.content()));
 		}
 		Path path = HomeserverHttp.path(ROOM + "/state/{eventType}/{stateKey}" + UNSTABLE_DELAY, event.roomId(),
@@ -116,8 +138,11 @@ public class HomeserverClient {
 			body.put("state_key", event.stateKey());
 		}
 		body.set("content", event.content());
-		Path path = HomeserverHttp.path(ROOM + "/delayed_event/{eventType}/{txnId}", event.roomId(), event.type(),
-				event.txnId());
+		Path path = event.isSticky()
+				? HomeserverHttp.path(ROOM + "/delayed_event/{eventType}/{txnId}?" + STICKY, event.roomId(),
+						event.type(), event.txnId(), event.stickyDurationMs())
+				: HomeserverHttp.path(ROOM + "/delayed_event/{eventType}/{txnId}", event.roomId(), event.type(),
+						event.txnId());
 		return repeatable(this.http.call(account, HttpMethod.PUT, path, body));
 	}
 
@@ -337,27 +362,159 @@ public class HomeserverClient {
 	}
 
 	private Mono<String> userId(MatrixAccount account) {
-		String known = this.userIds.get(account);
+		return whoami(account).map(Whoami::userId);
+	}
+
+	/**
+	 * Who an account is: its user id and device, from {@code /account/whoami}, kept once
+	 * known.
+	 * @param account the account
+	 * @return the user id and the device id (which may be absent)
+	 */
+	public Mono<Whoami> whoami(MatrixAccount account) {
+		Whoami known = this.whoamis.get(account);
 		if (known != null) {
 			return Mono.just(known);
 		}
 		return repeatable(
 				this.http.call(account, HttpMethod.GET, HomeserverHttp.path("/_matrix/client/v3/account/whoami"), null))
-			.flatMap((whoami) -> {
-				String userId = text(whoami, "user_id");
+			.flatMap((answer) -> {
+				String userId = text(answer, "user_id");
 				if (userId == null) {
 					return Mono.error(new HomeserverException(Kind.UNAVAILABLE,
 							"The homeserver's answer to whoami has no user_id", null, null));
 				}
-				this.userIds.put(account, userId);
-				return Mono.just(userId);
+				Whoami whoami = new Whoami(userId, text(answer, "device_id"));
+				this.whoamis.put(account, whoami);
+				return Mono.just(whoami);
 			});
+	}
+
+	/**
+	 * An account's user and device.
+	 *
+	 * @param userId the user id
+	 * @param deviceId the device of the access token, or {@code null} when the homeserver
+	 * did not say
+	 */
+	public record Whoami(String userId, @Nullable String deviceId) {
+
+	}
+
+	/**
+	 * The MatrixRTC transports the homeserver names (MSC4143, served as MSC4515 asks):
+	 * from its {@code /rtc/transports} endpoint where it advertises
+	 * {@code org.matrix.msc4143}, else from {@code org.matrix.msc4143.rtc_foci} in its
+	 * {@code .well-known/matrix/client}, as older deployments list them.
+	 * @param account the account that asks
+	 * @return the transports, each a JSON object with at least {@code type}; a
+	 * {@link HomeserverException} of kind {@code UNSUPPORTED} when the homeserver names
+	 * none either way
+	 */
+	public Mono<List<JsonNode>> rtcTransports(MatrixAccount account) {
+		return this.discovery.features()
+			.flatMap((features) -> features.rtcTransports()
+					? repeatable(this.http.call(account, HttpMethod.GET, HomeserverHttp.path(RTC_TRANSPORTS), null))
+						.map((answer) -> transports(answer.has("rtc_transports") ? answer.get("rtc_transports")
+								: answer.path("transports")))
+						.onErrorResume(HomeserverClient::isMissingEndpoint, (ex) -> wellKnownTransports())
+					: wellKnownTransports());
+	}
+
+	private Mono<List<JsonNode>> wellKnownTransports() {
+		return repeatable(this.http.call(HttpMethod.GET, HomeserverHttp.path("/.well-known/matrix/client"), null))
+			.onErrorResume(HomeserverClient::isMissingEndpoint,
+					(ex) -> Mono.just(this.http.jsonMapper().createObjectNode()))
+			.flatMap((wellKnown) -> wellKnown.path(RTC_FOCI).isArray() ? Mono.just(transports(wellKnown
+				.get(RTC_FOCI))) : Mono
+					.error(HomeserverException.unsupported("The homeserver names no MatrixRTC transports: it does "
+							+ "not offer org.matrix.msc4143 (/rtc/transports), and its .well-known/matrix/client has no "
+							+ RTC_FOCI)));
+	}
+
+	private static List<JsonNode> transports(JsonNode list) {
+		return list.valueStream().filter((transport) -> transport.path("type").isString()).toList();
+	}
+
+	/**
+	 * Asks the homeserver for a LiveKit token (MSC4195's {@code /rtc/livekit/get_token},
+	 * which MSC4533's widget action calls), with the widget's data as the body.
+	 * @param account the account that asks
+	 * @param body the request, verbatim
+	 * @return the homeserver's answer, {@code {"jwt": ...}}; a refusal with 404 or
+	 * {@code M_UNRECOGNIZED} when it has no such endpoint
+	 */
+	public Mono<JsonNode> livekitToken(MatrixAccount account, JsonNode body) {
+		return repeatable(this.http.call(account, HttpMethod.POST, HomeserverHttp.path(LIVEKIT + "/get_token"), body));
+	}
+
+	/**
+	 * Hands a delayed leave to the LiveKit side through the homeserver (MSC4195's
+	 * {@code /rtc/livekit/delegate_delayed_leave}).
+	 * @param account the account whose delayed event it is
+	 * @param body the request, with the homeserver's delay id
+	 * @return the homeserver's answer, {@code {}}; a refusal with 404 or
+	 * {@code M_UNRECOGNIZED} when it has no such endpoint
+	 */
+	public Mono<JsonNode> delegateDelayedLeave(MatrixAccount account, JsonNode body) {
+		return repeatable(this.http.call(account, HttpMethod.POST,
+				HomeserverHttp.path(LIVEKIT + "/delegate_delayed_leave"), body));
+	}
+
+	/**
+	 * Posts to a LiveKit JWT service (element-hq/lk-jwt-service) that a transport names,
+	 * for homeservers without MSC4195's endpoints.
+	 * @param serviceUrl the transport's {@code livekit_service_url}
+	 * @param endpoint {@code get_token} or {@code delegate_delayed_leave}
+	 * @param body the request
+	 * @return the service's answer; its refusals and failures as
+	 * {@link HomeserverException}s
+	 */
+	public Mono<JsonNode> livekitService(String serviceUrl, String endpoint, JsonNode body) {
+		URI url;
+		try {
+			url = URI.create(serviceUrl.replaceAll("/+$", "") + "/" + endpoint);
+			if (!"https".equals(url.getScheme()) && !"http".equals(url.getScheme()) || url.getRawAuthority() == null) {
+				throw new IllegalArgumentException("not an http(s) URL");
+			}
+		}
+		catch (IllegalArgumentException ex) {
+			return Mono.error(new HomeserverException(Kind.UNAVAILABLE,
+					"The LiveKit transport's livekit_service_url is not an http(s) URL", null, null));
+		}
+		return this.http.post("The LiveKit JWT service", url, body);
+	}
+
+	/**
+	 * The homeserver's base URL, as the gateway calls it.
+	 * @return the URL, without a trailing slash
+	 */
+	public String baseUrl() {
+		return this.http.baseUrl().replaceAll("/+$", "");
+	}
+
+	/**
+	 * Whether a failure says the homeserver has no such endpoint: 404 (Synapse answers
+	 * {@code M_UNRECOGNIZED} for an unknown path) or {@code M_UNRECOGNIZED}.
+	 * @param ex the failure
+	 * @return whether it was refused as unknown
+	 */
+	public static boolean isMissingEndpoint(Throwable ex) {
+		return ex instanceof HomeserverException failure && failure.kind() == Kind.REFUSED
+				&& (failure.status() == 404 || "M_UNRECOGNIZED".equals(failure.errcode()));
 	}
 
 	private Mono<DelayedEventsSupport> delayedEvents() {
 		return this.discovery.current()
 			.flatMap((support) -> support.available() ? Mono.just(support)
 					: Mono.error(HomeserverException.unsupported(HomeserverDiscovery.describe(support))));
+	}
+
+	private Mono<Void> stickyEvents() {
+		return this.discovery.features()
+			.flatMap((features) -> features.stickyEvents() ? Mono.empty() : Mono
+				.error(HomeserverException.unsupported("The homeserver does not offer sticky events "
+						+ "(MSC4354: org.matrix.msc4354 is not among its unstable_features); sticky sends answer 501")));
 	}
 
 	private Mono<JsonNode> repeatable(Mono<JsonNode> call) {

@@ -46,9 +46,13 @@ public class HomeserverDiscovery {
 
 	private final HomeserverHttp http;
 
-	private final AsyncLoadingCache<String, DelayedEventsSupport> cache;
+	private static final String STICKY_FEATURE = "org.matrix.msc4354";
 
-	private volatile @Nullable DelayedEventsSupport logged;
+	private static final String RTC_FEATURE = "org.matrix.msc4143";
+
+	private final AsyncLoadingCache<String, HomeserverFeatures> cache;
+
+	private volatile @Nullable HomeserverFeatures logged;
 
 	private volatile @Nullable String lastFailure;
 
@@ -67,6 +71,16 @@ public class HomeserverDiscovery {
 	 * be asked
 	 */
 	public Mono<DelayedEventsSupport> current() {
+		return features().map(HomeserverFeatures::delayedEvents);
+	}
+
+	/**
+	 * Everything the homeserver offers, from the last discovery, or from a new one when
+	 * none has succeeded yet.
+	 * @return the features, or a {@link HomeserverException} when the homeserver could
+	 * not be asked
+	 */
+	public Mono<HomeserverFeatures> features() {
 		return Mono.fromFuture(() -> this.cache.get(KEY), true);
 	}
 
@@ -75,11 +89,11 @@ public class HomeserverDiscovery {
 	 * @return the support, or empty when no discovery has succeeded yet
 	 */
 	public Optional<DelayedEventsSupport> lastKnown() {
-		CompletableFuture<DelayedEventsSupport> future = this.cache.getIfPresent(KEY);
+		CompletableFuture<HomeserverFeatures> future = this.cache.getIfPresent(KEY);
 		if (future == null || !future.isDone() || future.isCompletedExceptionally()) {
 			return Optional.empty();
 		}
-		return Optional.of(future.join());
+		return Optional.of(future.join().delayedEvents());
 	}
 
 	/**
@@ -98,7 +112,7 @@ public class HomeserverDiscovery {
 		this.cache.synchronous().invalidate(KEY);
 	}
 
-	private Mono<DelayedEventsSupport> discover() {
+	private Mono<HomeserverFeatures> discover() {
 		Mono<JsonNode> versions = this.http.call(HttpMethod.GET, HomeserverHttp.path("/_matrix/client/versions"), null);
 		Mono<Optional<JsonNode>> capabilities = this.http
 			.call(HttpMethod.GET, HomeserverHttp.path("/_matrix/client/v3/capabilities"), null)
@@ -108,9 +122,15 @@ public class HomeserverDiscovery {
 		// One after the other: a homeserver that is down then fails one call, not two at
 		// once whose second failure would have nowhere to go.
 		return versions.zipWhen((answer) -> capabilities)
-			.map((answers) -> support(answers.getT1(), answers.getT2().orElse(null)))
+			.map((answers) -> features(answers.getT1(), answers.getT2().orElse(null)))
 			.doOnNext(this::discovered)
 			.doOnError((ex) -> failed(ex));
+	}
+
+	static HomeserverFeatures features(JsonNode versions, @Nullable JsonNode capabilities) {
+		JsonNode features = versions.path("unstable_features");
+		return new HomeserverFeatures(support(versions, capabilities), features.path(STICKY_FEATURE).asBoolean(false),
+				features.path(RTC_FEATURE).asBoolean(false));
 	}
 
 	static DelayedEventsSupport support(JsonNode versions, @Nullable JsonNode capabilities) {
@@ -137,11 +157,13 @@ public class HomeserverDiscovery {
 				? value.longValue() : null;
 	}
 
-	private void discovered(DelayedEventsSupport support) {
+	private void discovered(HomeserverFeatures features) {
 		this.lastFailure = null;
-		if (!support.equals(this.logged)) {
-			this.logged = support;
-			logger.info(describe(support));
+		if (!features.equals(this.logged)) {
+			this.logged = features;
+			logger.info(describe(features.delayedEvents()) + "; sticky events (MSC4354): "
+					+ (features.stickyEvents() ? "yes" : "no") + "; RTC transports (MSC4143): "
+					+ (features.rtcTransports() ? "yes" : "from .well-known/matrix/client, if listed there"));
 		}
 	}
 

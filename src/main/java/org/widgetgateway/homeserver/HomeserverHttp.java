@@ -83,6 +83,10 @@ class HomeserverHttp {
 		return this.jsonMapper;
 	}
 
+	String baseUrl() {
+		return this.baseUrl.get();
+	}
+
 	CircuitBreaker.State circuitState() {
 		return this.circuitBreaker.getState();
 	}
@@ -117,7 +121,7 @@ class HomeserverHttp {
 			WebClient.RequestHeadersSpec<?> request = (body != null)
 					? spec.contentType(MediaType.APPLICATION_JSON).bodyValue(this.jsonMapper.writeValueAsString(body))
 					: spec;
-			return request.exchangeToMono((response) -> read(response, url));
+			return request.exchangeToMono((response) -> read(response, url, "The homeserver"));
 		})
 			.timeout(this.responseTimeout)
 			.onErrorMap(TimeoutException.class,
@@ -141,11 +145,39 @@ class HomeserverHttp {
 			.onErrorMap(CallNotPermittedException.class, (ex) -> HomeserverException.circuitOpen(this.openFor));
 	}
 
-	private Mono<JsonNode> read(ClientResponse response, URI url) {
+	/**
+	 * Calls a service that MatrixRTC names beside the homeserver, such as a LiveKit JWT
+	 * service: without the homeserver's access token, outside the homeserver's circuit
+	 * breaker (its failures say nothing about the homeserver), with the same response
+	 * timeout and limits.
+	 * @param who the service, for messages, such as "The LiveKit JWT service"
+	 * @param url the absolute URL
+	 * @param body the JSON body to post
+	 * @return the service's JSON answer; its refusals as {@link HomeserverException}s
+	 */
+	Mono<JsonNode> post(String who, URI url, JsonNode body) {
+		return Mono
+			.defer(() -> this.webClient.post()
+				.uri(url)
+				.attribute(URI_TEMPLATE_ATTRIBUTE, url.getScheme() + "://" + url.getRawAuthority() + url.getRawPath())
+				.contentType(MediaType.APPLICATION_JSON)
+				.bodyValue(this.jsonMapper.writeValueAsString(body))
+				.exchangeToMono((response) -> read(response, url, who)))
+			.timeout(this.responseTimeout)
+			.onErrorMap(TimeoutException.class,
+					(ex) -> new HomeserverException(Kind.TIMEOUT,
+							who + " did not answer within " + this.responseTimeout.toMillis() + "ms", null, ex))
+			.onErrorMap(WebClientRequestException.class,
+					(ex) -> new HomeserverException(Kind.UNAVAILABLE,
+							who + " at " + url.getScheme() + "://" + url.getRawAuthority() + " could not be reached",
+							null, ex));
+	}
+
+	private Mono<JsonNode> read(ClientResponse response, URI url, String who) {
 		int status = response.statusCode().value();
 		return response.bodyToMono(byte[].class)
 			.onErrorMap(DataBufferLimitException.class,
-					(ex) -> HomeserverException.unusableAnswer("The homeserver's answer (" + status
+					(ex) -> HomeserverException.unusableAnswer(who + "'s answer (" + status
 							+ ") is larger than the gateway reads (" + MAX_ANSWER_BYTES / (1024 * 1024) + " MiB)",
 							status))
 			.defaultIfEmpty(NO_BODY)
@@ -153,18 +185,18 @@ class HomeserverHttp {
 				JsonNode json = parse(body);
 				if (response.statusCode().is2xxSuccessful()) {
 					if (json == null) {
-						throw HomeserverException.unusableAnswer(
-								"The homeserver answered " + status + " with a body that is not JSON", status);
+						throw HomeserverException
+							.unusableAnswer(who + " answered " + status + " with a body that is not JSON", status);
 					}
 					return json;
 				}
 				if (json == null || !json.isObject()) {
 					throw HomeserverException
-						.unusableAnswer("The homeserver answered " + status + " without a Matrix error body", status);
+						.unusableAnswer(who + " answered " + status + " without a Matrix error body", status);
 				}
 				HttpHeaders headers = response.headers().asHttpHeaders();
 				MatrixApiError error = new MatrixApiError(status, forwardedHeaders(headers), url.toString(), json);
-				String message = "The homeserver answered " + status + " " + error.errcode()
+				String message = who + " answered " + status + " " + error.errcode()
 						+ (error.error().isEmpty() ? "" : ": " + error.error());
 				throw refusal(message, error, headers);
 			});

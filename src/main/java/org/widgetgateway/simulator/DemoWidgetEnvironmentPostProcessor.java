@@ -17,6 +17,8 @@ import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.Environment;
 import org.springframework.core.env.MapPropertySource;
 
+import org.widgetgateway.capability.Capabilities;
+
 /**
  * With the simulator serving and no widget configured, configures the demo widget: id
  * {@code demo}, token {@code demo-token}, the simulator's room, and what MatrixRTC needs
@@ -49,6 +51,10 @@ class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Or
 
 	private static final String RECEIVE_MESSAGES = "org.matrix.msc2762.receive.event:m.room.message";
 
+	private static final String SEND_RTC_MEMBERS = "org.matrix.msc2762.send.event:org.matrix.msc4143.rtc.member";
+
+	private static final String RECEIVE_RTC_MEMBERS = "org.matrix.msc2762.receive.event:org.matrix.msc4143.rtc.member";
+
 	private static final String SOURCE = "homeserverSimulatorDemoWidget";
 
 	private static final ConfigurationPropertyName WIDGETS = ConfigurationPropertyName.of("gateway.widgets");
@@ -76,11 +82,22 @@ class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Or
 		demo.put("gateway.widgets.demo.capabilities[3]", "org.matrix.msc2762.send.event:m.room.message");
 		demo.put("gateway.widgets.demo.capabilities[4]", RECEIVE_CALL_MEMBERS);
 		demo.put("gateway.widgets.demo.capabilities[5]", RECEIVE_MESSAGES);
+		// MatrixRTC as Element Call speaks it today: sticky membership, transports,
+		// LiveKit.
+		demo.put("gateway.widgets.demo.capabilities[6]", SEND_RTC_MEMBERS);
+		demo.put("gateway.widgets.demo.capabilities[7]", RECEIVE_RTC_MEMBERS);
+		demo.put("gateway.widgets.demo.capabilities[8]", Capabilities.SEND_STICKY_EVENT);
+		demo.put("gateway.widgets.demo.capabilities[9]", Capabilities.RECEIVE_STICKY_EVENT);
+		demo.put("gateway.widgets.demo.capabilities[10]", Capabilities.RTC_TRANSPORTS);
+		demo.put("gateway.widgets.demo.capabilities[11]", Capabilities.LIVEKIT_GET_TOKEN);
+		demo.put("gateway.widgets.demo.capabilities[12]", Capabilities.LIVEKIT_DELEGATE_DELAYED_LEAVE);
 		demo.put("gateway.widgets.demo.openid", "allowed");
 		demo.put("gateway.widgets.watcher.token", WATCHER_TOKEN);
 		demo.put("gateway.widgets.watcher.room-id", SimulatorConfiguration.DEMO_ROOM);
 		demo.put("gateway.widgets.watcher.capabilities[0]", RECEIVE_CALL_MEMBERS);
 		demo.put("gateway.widgets.watcher.capabilities[1]", RECEIVE_MESSAGES);
+		demo.put("gateway.widgets.watcher.capabilities[2]", RECEIVE_RTC_MEMBERS);
+		demo.put("gateway.widgets.watcher.capabilities[3]", Capabilities.RECEIVE_STICKY_EVENT);
 		demo.put("server.address", LOOPBACK);
 		environment.getPropertySources().addLast(new MapPropertySource(SOURCE, demo));
 	}

@@ -50,7 +50,13 @@ class SimulatedHomeserver implements SmartLifecycle {
 	/** The most delayed events scheduled at once. */
 	static final int MAX_SCHEDULED = 1000;
 
-	/** The most events kept in a room's timeline. */
+	/** How long an OpenID token is valid. */
+	static final Duration OPENID_LIFETIME = Duration.ofHours(1);
+
+	/** The longest stickiness, as MSC4354 caps it. */
+	static final Duration MAX_STICKY = Duration.ofHours(1);
+
+	/** The most events kept in a room's timeline, and of its sticky events. */
 	static final int MAX_TIMELINE = 1000;
 
 	private static final int MAX_TRANSACTIONS = 10_000;
@@ -71,6 +77,16 @@ class SimulatedHomeserver implements SmartLifecycle {
 
 		@Override
 		protected boolean removeEldestEntry(Map.Entry<String, Sent> eldest) {
+			return size() > MAX_TRANSACTIONS;
+		}
+
+	};
+
+	/** The OpenID tokens handed out, with when each expires. */
+	private final Map<String, Long> openIdTokens = new LinkedHashMap<>(16, 0.75f, false) {
+
+		@Override
+		protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
 			return size() > MAX_TRANSACTIONS;
 		}
 
@@ -97,14 +113,27 @@ class SimulatedHomeserver implements SmartLifecycle {
 	 */
 	synchronized Sent sendRoomEvent(String roomId, String type, String txnId, ObjectNode content,
 			@Nullable Long delay) {
+		return sendRoomEvent(roomId, type, txnId, content, delay, null);
+	}
+
+	/**
+	 * Sends a room event now, or schedules it, sticky for {@code stickyDurationMs} when
+	 * that is given (MSC4354; capped at an hour, as Synapse caps it).
+	 */
+	synchronized Sent sendRoomEvent(String roomId, String type, String txnId, ObjectNode content, @Nullable Long delay,
+			@Nullable Long stickyDurationMs) {
 		Room room = room(roomId);
+		Long sticky = (stickyDurationMs != null) ? Math.min(stickyDurationMs, MAX_STICKY.toMillis()) : null;
+		if (sticky != null && sticky < 0) {
+			throw MatrixError.invalidParam("'org.matrix.msc4354.sticky_duration_ms' must be a non-negative integer");
+		}
 		String transaction = roomId + '\n' + type + '\n' + txnId;
 		Sent previous = this.transactions.get(transaction);
 		if (previous != null) {
 			return previous;
 		}
-		Sent sent = (delay != null) ? schedule(room, type, null, content, delay)
-				: new Sent(append(room, type, null, content, now()).eventId(), null);
+		Sent sent = (delay != null) ? schedule(room, type, null, content, delay, sticky)
+				: new Sent(append(room, type, null, content, sticky, now()).eventId(), null);
 		this.transactions.put(transaction, sent);
 		return sent;
 	}
@@ -114,12 +143,13 @@ class SimulatedHomeserver implements SmartLifecycle {
 			@Nullable Long delay) {
 		Room room = room(roomId);
 		if (delay != null) {
-			return schedule(room, type, stateKey, content, delay);
+			return schedule(room, type, stateKey, content, delay, null);
 		}
-		return new Sent(append(room, type, stateKey, content, now()).eventId(), null);
+		return new Sent(append(room, type, stateKey, content, null, now()).eventId(), null);
 	}
 
-	private Sent schedule(Room room, String type, @Nullable String stateKey, ObjectNode content, long delay) {
+	private Sent schedule(Room room, String type, @Nullable String stateKey, ObjectNode content, long delay,
+			@Nullable Long sticky) {
 		if (delay < 0) {
 			throw MatrixError.invalidParam("'org.matrix.msc4140.delay' must be a non-negative integer");
 		}
@@ -132,7 +162,7 @@ class SimulatedHomeserver implements SmartLifecycle {
 					"Too many delayed events are scheduled (the limit is " + MAX_SCHEDULED + ")");
 		}
 		String delayId = "syd_" + randomLetters(20);
-		Delayed event = new Delayed(delayId, room.roomId(), type, stateKey, content.deepCopy(), delay);
+		Delayed event = new Delayed(delayId, room.roomId(), type, stateKey, content.deepCopy(), delay, sticky);
 		this.delayed.put(delayId, event);
 		start(event, now());
 		return new Sent(null, delayId);
@@ -152,7 +182,8 @@ class SimulatedHomeserver implements SmartLifecycle {
 		Delayed event = this.delayed.get(delayId);
 		if (event != null && event.generation == generation) {
 			this.delayed.remove(delayId);
-			append(room(event.roomId), event.type, event.stateKey, event.content, event.runningSince + event.delay);
+			append(room(event.roomId), event.type, event.stateKey, event.content, event.sticky,
+					event.runningSince + event.delay);
 		}
 	}
 
@@ -172,7 +203,7 @@ class SimulatedHomeserver implements SmartLifecycle {
 		}
 		this.delayed.remove(delayId);
 		if (action.equals("send")) {
-			append(room(event.roomId), event.type, event.stateKey, event.content, now());
+			append(room(event.roomId), event.type, event.stateKey, event.content, event.sticky, now());
 		}
 	}
 
@@ -230,15 +261,22 @@ class SimulatedHomeserver implements SmartLifecycle {
 		return room;
 	}
 
-	private Event append(Room room, String type, @Nullable String stateKey, ObjectNode content, long timestamp) {
+	private Event append(Room room, String type, @Nullable String stateKey, ObjectNode content, @Nullable Long sticky,
+			long timestamp) {
 		Event event = new Event("$" + randomEventId(), room.roomId(), type, stateKey, content.deepCopy(), USER_ID,
-				timestamp, ++this.streamPosition);
+				timestamp, sticky, ++this.streamPosition);
 		room.timeline.addLast(event);
 		if (room.timeline.size() > MAX_TIMELINE) {
 			room.timeline.removeFirst();
 		}
 		if (stateKey != null) {
 			room.state.put(type + '\n' + stateKey, event);
+		}
+		if (sticky != null) {
+			room.sticky.addLast(event);
+			if (room.sticky.size() > MAX_TIMELINE) {
+				room.sticky.removeFirst();
+			}
 		}
 		notifyAll();
 		return event;
@@ -258,7 +296,14 @@ class SimulatedHomeserver implements SmartLifecycle {
 	synchronized Batch sync(@Nullable Long since, long timeoutMs, @Nullable Set<String> rooms,
 			@Nullable Set<String> types) throws InterruptedException {
 		if (since == null) {
-			return new Batch(List.of(), this.streamPosition);
+			long now = now();
+			List<Event> sticky = this.rooms.values()
+				.stream()
+				.filter((room) -> rooms == null || rooms.contains(room.roomId()))
+				.flatMap((room) -> room.sticky.stream())
+				.filter((event) -> event.stickyUntil() > now && (types == null || types.contains(event.type())))
+				.toList();
+			return new Batch(List.of(), sticky, this.streamPosition);
 		}
 		long deadline = now() + Math.max(0, timeoutMs);
 		while (this.streamPosition <= since && now() < deadline && this.running) {
@@ -271,7 +316,23 @@ class SimulatedHomeserver implements SmartLifecycle {
 			.filter((event) -> event.position() > since && (types == null || types.contains(event.type())))
 			.sorted(Comparator.comparingLong(Event::position))
 			.toList();
-		return new Batch(events, this.streamPosition);
+		return new Batch(events, List.of(), this.streamPosition);
+	}
+
+	/** A new OpenID token of the simulator's user (MSC1960), valid for an hour. */
+	synchronized String issueOpenIdToken() {
+		String token = randomLetters(32);
+		this.openIdTokens.put(token, now() + OPENID_LIFETIME.toMillis());
+		return token;
+	}
+
+	/**
+	 * The user an OpenID token is of, as a homeserver's federation userinfo endpoint
+	 * tells a third party.
+	 */
+	synchronized Optional<String> openIdUser(String token) {
+		Long expires = this.openIdTokens.get(token);
+		return (expires != null && expires > now()) ? Optional.of(USER_ID) : Optional.empty();
 	}
 
 	private long now() {
@@ -335,10 +396,16 @@ class SimulatedHomeserver implements SmartLifecycle {
 	 * @param sender the sender
 	 * @param originServerTs when it was sent; for a timed-out delayed event, the
 	 * scheduled time
+	 * @param stickyDurationMs how long a sticky event is sticky, or {@code null}
 	 * @param position its place in the simulator's stream
 	 */
 	record Event(String eventId, String roomId, String type, @Nullable String stateKey, ObjectNode content,
-			String sender, long originServerTs, long position) {
+			String sender, long originServerTs, @Nullable Long stickyDurationMs, long position) {
+
+		/** When a sticky event stops being sticky; for any other event, never. */
+		long stickyUntil() {
+			return (this.stickyDurationMs != null) ? this.originServerTs + this.stickyDurationMs : Long.MIN_VALUE;
+		}
 
 	}
 
@@ -346,9 +413,11 @@ class SimulatedHomeserver implements SmartLifecycle {
 	 * What a {@code /sync} reports.
 	 *
 	 * @param events the new events, oldest first
+	 * @param sticky sticky events that are current but not among {@code events}: on a
+	 * first sync, every one of the rooms
 	 * @param position the position to sync from next
 	 */
-	record Batch(List<Event> events, long position) {
+	record Batch(List<Event> events, List<Event> sticky, long position) {
 
 	}
 
@@ -378,14 +447,18 @@ class SimulatedHomeserver implements SmartLifecycle {
 
 		final long delay;
 
+		final @Nullable Long sticky;
+
 		long runningSince;
 
 		long generation;
 
 		@Nullable ScheduledFuture<?> timer;
 
-		Delayed(String delayId, String roomId, String type, @Nullable String stateKey, ObjectNode content, long delay) {
+		Delayed(String delayId, String roomId, String type, @Nullable String stateKey, ObjectNode content, long delay,
+				@Nullable Long sticky) {
 			this.delayId = delayId;
+			this.sticky = sticky;
 			this.roomId = roomId;
 			this.type = type;
 			this.stateKey = stateKey;
@@ -395,7 +468,7 @@ class SimulatedHomeserver implements SmartLifecycle {
 
 		private Delayed copy() {
 			Delayed copy = new Delayed(this.delayId, this.roomId, this.type, this.stateKey, this.content.deepCopy(),
-					this.delay);
+					this.delay, this.sticky);
 			copy.runningSince = this.runningSince;
 			return copy;
 		}
@@ -409,6 +482,8 @@ class SimulatedHomeserver implements SmartLifecycle {
 		private final Map<String, Event> state = new HashMap<>();
 
 		private final Deque<Event> timeline = new ArrayDeque<>();
+
+		private final Deque<Event> sticky = new ArrayDeque<>();
 
 		private Room(String roomId) {
 			this.roomId = roomId;

@@ -58,13 +58,13 @@ class SimulatorConfiguration {
 	}
 
 	/**
-	 * The simulated homeserver checks its own access token; the widget chain does not
-	 * apply to it.
+	 * The simulated homeserver checks its own access token, and its LiveKit JWT service
+	 * stand-in the OpenID tokens it is given; the widget chain applies to neither.
 	 */
 	@Bean
 	@Order(Ordered.HIGHEST_PRECEDENCE)
 	SecurityFilterChain simulatorSecurityFilterChain(HttpSecurity http) {
-		http.securityMatcher("/_matrix/**")
+		http.securityMatcher("/_matrix/**", SimulatedLivekitService.PATH + "/**")
 			.authorizeHttpRequests((requests) -> requests.anyRequest().permitAll())
 			.sessionManagement((sessions) -> sessions.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
 			.csrf(AbstractHttpConfigurer::disable)

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 import io.swagger.v3.oas.annotations.Hidden;
 import org.jspecify.annotations.Nullable;
@@ -25,6 +24,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 
 import org.widgetgateway.simulator.SimulatedHomeserver.Delayed;
 import org.widgetgateway.simulator.SimulatedHomeserver.Event;
@@ -45,6 +45,8 @@ class SimulatorController {
 
 	private static final String DELAY_PARAMETER = "org.matrix.msc4140.delay";
 
+	private static final String STICKY_PARAMETER = "org.matrix.msc4354.sticky_duration_ms";
+
 	private static final String DELAYED_EVENTS = "/unstable/org.matrix.msc4140/delayed_events";
 
 	private final SimulatedHomeserver homeserver;
@@ -61,8 +63,11 @@ class SimulatorController {
 
 	@GetMapping("/versions")
 	Map<String, Object> versions() {
-		return Map.of("versions", List.of("v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9",
-				"v1.10", "v1.11", "v1.12"), "unstable_features", Map.of("org.matrix.msc4140", true));
+		return Map.of("versions",
+				List.of("v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11",
+						"v1.12"),
+				"unstable_features",
+				Map.of("org.matrix.msc4140", true, "org.matrix.msc4354", true, "org.matrix.msc4143", true));
 	}
 
 	@GetMapping("/v3/account/whoami")
@@ -77,8 +82,29 @@ class SimulatorController {
 		if (!SimulatedHomeserver.USER_ID.equals(userId)) {
 			throw new MatrixError(HttpStatus.FORBIDDEN, "M_FORBIDDEN", "Cannot request tokens for other users.");
 		}
-		return Map.of("access_token", UUID.randomUUID().toString().replace("-", ""), "token_type", "Bearer",
-				"matrix_server_name", "localhost", "expires_in", 3600);
+		return Map.of("access_token", this.homeserver.issueOpenIdToken(), "token_type", "Bearer", "matrix_server_name",
+				"localhost", "expires_in", SimulatedHomeserver.OPENID_LIFETIME.toSeconds());
+	}
+
+	/**
+	 * MSC4143's RTC transports, as Synapse 1.160 serves its
+	 * {@code matrix_rtc.transports}: one LiveKit transport whose JWT service is the
+	 * simulator's stand-in ({@link SimulatedLivekitService}).
+	 */
+	@GetMapping("/unstable/org.matrix.msc4143/rtc/transports")
+	Map<String, Object> rtcTransports() {
+		String base = ServletUriComponentsBuilder.fromCurrentContextPath().build().toUriString();
+		return Map.of("rtc_transports", List.of(Map.of("type", "livekit", "livekit_service_url",
+				base + SimulatedLivekitService.PATH, "url", SimulatedLivekitService.SFU_URL)));
+	}
+
+	/**
+	 * MSC4195's LiveKit endpoints, which no released Synapse has: answered as Synapse
+	 * answers an unknown endpoint, so that the gateway asks the LiveKit JWT service.
+	 */
+	@PostMapping("/unstable/io.element.msc4195/rtc/livekit/{endpoint}")
+	Map<String, Object> livekit(@PathVariable String endpoint) {
+		throw new MatrixError(HttpStatus.NOT_FOUND, "M_UNRECOGNIZED", "Unrecognized request");
 	}
 
 	@GetMapping("/v3/capabilities")
@@ -92,8 +118,10 @@ class SimulatorController {
 	@PutMapping("/v3/rooms/{roomId}/send/{eventType}/{txnId}")
 	Map<String, String> send(@PathVariable String roomId, @PathVariable String eventType, @PathVariable String txnId,
 			@RequestParam(name = DELAY_PARAMETER, required = false) @Nullable String delay,
+			@RequestParam(name = STICKY_PARAMETER, required = false) @Nullable String sticky,
 			@RequestBody(required = false) @Nullable String body) {
-		return answer(this.homeserver.sendRoomEvent(roomId, eventType, txnId, content(body), delay(delay)));
+		return answer(this.homeserver.sendRoomEvent(roomId, eventType, txnId, content(body), delay(delay),
+				number(STICKY_PARAMETER, sticky)));
 	}
 
 	@PutMapping({ "/v3/rooms/{roomId}/state/{eventType}", "/v3/rooms/{roomId}/state/{eventType}/",
@@ -159,15 +187,25 @@ class SimulatorController {
 		answer.put("next_batch", "s" + batch.position());
 		ObjectNode join = answer.putObject("rooms").putObject("join");
 		for (Event event : batch.events()) {
-			ObjectNode joined = join.has(event.roomId()) ? (ObjectNode) join.get(event.roomId())
-					: join.putObject(event.roomId());
-			if (!joined.has("timeline")) {
-				joined.putObject("timeline").put("limited", false).putArray("events");
-				joined.putObject("state").putArray("events");
+			((ArrayNode) joined(join, event.roomId()).get("timeline").get("events")).add(toJson(event));
+		}
+		for (Event event : batch.sticky()) {
+			ObjectNode joined = joined(join, event.roomId());
+			if (!joined.has("msc4354_sticky")) {
+				joined.putObject("msc4354_sticky").putArray("events");
 			}
-			((ArrayNode) joined.get("timeline").get("events")).add(toJson(event));
+			((ArrayNode) joined.get("msc4354_sticky").get("events")).add(toJson(event));
 		}
 		return answer;
+	}
+
+	private static ObjectNode joined(ObjectNode join, String roomId) {
+		ObjectNode joined = join.has(roomId) ? (ObjectNode) join.get(roomId) : join.putObject(roomId);
+		if (!joined.has("timeline")) {
+			joined.putObject("timeline").put("limited", false).putArray("events");
+			joined.putObject("state").putArray("events");
+		}
+		return joined;
 	}
 
 	private JsonNode parsedFilter(@Nullable String filter) {
@@ -251,7 +289,12 @@ class SimulatorController {
 			json.put("state_key", event.stateKey());
 		}
 		json.set("content", event.content());
-		json.putObject("unsigned").put("age", Math.max(0, this.clock.millis() - event.originServerTs()));
+		long now = this.clock.millis();
+		ObjectNode unsigned = json.putObject("unsigned").put("age", Math.max(0, now - event.originServerTs()));
+		if (event.stickyDurationMs() != null) {
+			json.putObject("msc4354_sticky").put("duration_ms", event.stickyDurationMs());
+			unsigned.put("msc4354_sticky_duration_ttl_ms", Math.max(0, event.stickyUntil() - now));
+		}
 		return json;
 	}
 
@@ -277,14 +320,18 @@ class SimulatorController {
 	}
 
 	private static @Nullable Long delay(@Nullable String delay) {
-		if (delay == null) {
+		return number(DELAY_PARAMETER, delay);
+	}
+
+	private static @Nullable Long number(String parameter, @Nullable String value) {
+		if (value == null) {
 			return null;
 		}
 		try {
-			return Long.parseLong(delay);
+			return Long.parseLong(value);
 		}
 		catch (NumberFormatException ex) {
-			throw MatrixError.invalidParam("Query parameter \"" + DELAY_PARAMETER + "\" must be an integer");
+			throw MatrixError.invalidParam("Query parameter \"" + parameter + "\" must be an integer");
 		}
 	}
 

@@ -18,7 +18,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
  * Gives the simulated homeserver's errors the bodies Synapse gives: {@code {"errcode":
  * ..., "error": ...}} plus any extra members.
  */
-@RestControllerAdvice(assignableTypes = SimulatorController.class)
+@RestControllerAdvice(assignableTypes = { SimulatorController.class, SimulatedLivekitService.class })
 @Order(Ordered.HIGHEST_PRECEDENCE)
 @ConditionalOnSimulator
 class SimulatorExceptionHandler {

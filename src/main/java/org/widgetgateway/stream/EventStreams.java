@@ -41,8 +41,10 @@ import org.widgetgateway.homeserver.MatrixAccount;
 import org.widgetgateway.observability.WidgetActions;
 import org.widgetgateway.observability.WidgetActions.Action;
 import org.widgetgateway.problem.WidgetApiException;
+import org.widgetgateway.stream.SyncLoop.Joined;
 import org.widgetgateway.stream.SyncLoop.Listener;
 import org.widgetgateway.stream.SyncLoop.Numbered;
+import org.widgetgateway.stream.SyncLoop.Source;
 import org.widgetgateway.widget.Widget;
 
 /**
@@ -153,20 +155,23 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 				.onBackpressureBuffer(Queues.<ServerSentEvent<JsonNode>>get(BUFFER).get());
 			SyncLoop loop;
 			Listener listener;
-			boolean resumed;
+			Joined joined;
 			synchronized (this.loops) {
 				loop = this.loops.computeIfAbsent(widget.account(), (account) -> new SyncLoop(account, this.homeserver,
 						this.jsonMapper, this.pollTimeout, HISTORY));
 				Position resumeFrom = Position.parse(lastEventId, loop.epoch);
 				listener = new Listener(widget, (numbered) -> emit(sink, widget, loop, numbered, resumeFrom));
-				resumed = loop.add(listener, (resumeFrom != null) ? resumeFrom.resumeAfter() : null);
+				joined = loop.add(listener, (resumeFrom != null) ? resumeFrom.resumeAfter() : null);
 			}
 			long startedAt = loop.lastNumber();
-			Flux<ServerSentEvent<JsonNode>> initial = resumed ? Flux.empty()
+			Position start = new Position(loop.epoch, startedAt, Integer.MAX_VALUE);
+			Flux<ServerSentEvent<JsonNode>> initial = joined.resumes() ? Flux.empty()
 					: initialState(widget, loop.epoch, startedAt)
-						.map((state) -> event("update_state", state, widget,
-								new Position(loop.epoch, startedAt, Integer.MAX_VALUE)))
-						.flux();
+						.map((state) -> event("update_state", state, widget, start))
+						.flux()
+						.concatWith(joined.currentSticky()
+							.flatMapIterable((sticky) -> currentSticky(widget, sticky))
+							.map((sticky) -> event("send_event", sticky, widget, start)));
 			AtomicInteger streams = openStreams(widget);
 			streams.incrementAndGet();
 			return Flux.concat(Flux.just(COMMENT), initial, sink.asFlux())
@@ -246,7 +251,7 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 		List<ObjectNode> envelopes = new ArrayList<>(2);
 		if (stateKey != null && stateKey.isString()) {
 			if (capabilities.canReceiveStateEvent(type, stateKey.stringValue())) {
-				if (!numbered.stateOnly()) {
+				if (numbered.source() == Source.TIMELINE) {
 					envelopes.add(envelope("send_event", event));
 				}
 				ObjectNode state = this.jsonMapper.createObjectNode();
@@ -254,11 +259,33 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 				envelopes.add(envelope("update_state", state));
 			}
 		}
-		else if (!numbered.stateOnly()
-				&& capabilities.canReceiveRoomEvent(type, event.path("content").path("msgtype").asString(null))) {
+		else if (numbered.source() != Source.STATE && mayReceive(capabilities, event)
+				&& (numbered.source() != Source.STICKY || capabilities.has(Capabilities.RECEIVE_STICKY_EVENT))) {
 			envelopes.add(envelope("send_event", event));
 		}
 		return envelopes;
+	}
+
+	private static boolean mayReceive(Capabilities capabilities, JsonNode event) {
+		return capabilities.canReceiveRoomEvent(event.path("type").asString(),
+				event.path("content").path("msgtype").asString(null));
+	}
+
+	/**
+	 * The current sticky events a widget is given when its stream opens, as the reference
+	 * host pushes them: with {@code org.matrix.msc4407.receive.sticky_event}, those its
+	 * receive capabilities cover, each as a {@code send_event}.
+	 */
+	private static List<ObjectNode> currentSticky(Widget widget, List<ObjectNode> sticky) {
+		Capabilities capabilities = widget.capabilities();
+		if (!capabilities.has(Capabilities.RECEIVE_STICKY_EVENT)) {
+			return List.of();
+		}
+		return sticky.stream()
+			.filter((event) -> !event.has("state_key") && mayReceive(capabilities, event))
+			.filter((event) -> event.path("room_id").asString().equals(widget.roomId())
+					|| capabilities.canUseTimeline(event.path("room_id").asString()))
+			.toList();
 	}
 
 	private ObjectNode envelope(String action, JsonNode data) {

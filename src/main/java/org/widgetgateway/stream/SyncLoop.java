@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -76,6 +77,14 @@ final class SyncLoop {
 
 	private final Deque<Numbered> history = new ArrayDeque<>();
 
+	private final StickyEvents sticky = new StickyEvents(System::currentTimeMillis);
+
+	/** Whether the first {@code /sync} answer, with the rooms' sticky events, is in. */
+	private boolean synced;
+
+	/** Streams waiting for the first answer to learn the current sticky events. */
+	private final List<PendingSticky> pendingSticky = new ArrayList<>();
+
 	private long lastNumber;
 
 	private @Nullable String since;
@@ -107,9 +116,10 @@ final class SyncLoop {
 	 * @param listener the listener
 	 * @param resumeAfter the number of the last event the stream got in this loop, or
 	 * {@code null} for none
-	 * @return whether the stream resumes without loss; if not, it starts afresh
+	 * @return whether the stream resumes without loss, and if not (it starts afresh), the
+	 * sticky events of the widget's rooms that are current
 	 */
-	synchronized boolean add(Listener listener, @Nullable Long resumeAfter) {
+	synchronized Joined add(Listener listener, @Nullable Long resumeAfter) {
 		boolean resumes = resumeAfter != null && resumeAfter <= this.lastNumber
 				&& (resumeAfter >= this.lastNumber - this.history.size());
 		if (resumes) {
@@ -125,7 +135,19 @@ final class SyncLoop {
 			this.poll.dispose();
 			poll();
 		}
-		return resumes;
+		Mono<List<ObjectNode>> currentSticky;
+		if (resumes) {
+			currentSticky = Mono.just(List.of());
+		}
+		else if (this.synced) {
+			currentSticky = Mono.just(this.sticky.current(listener.widget().rooms()));
+		}
+		else {
+			Sinks.One<List<ObjectNode>> pending = Sinks.one();
+			this.pendingSticky.add(new PendingSticky(listener.widget().rooms(), pending));
+			currentSticky = pending.asMono();
+		}
+		return new Joined(resumes, currentSticky);
 	}
 
 	synchronized void remove(Listener listener) {
@@ -187,6 +209,26 @@ final class SyncLoop {
 			return;
 		}
 		if (previous == null) {
+			// A first sync reports where the stream stands, and the rooms' sticky events.
+			synchronized (this) {
+				batch.path("rooms").path("join").properties().forEach((room) -> {
+					room.getValue()
+						.path("timeline")
+						.path("events")
+						.forEach((event) -> noteSticky(room.getKey(), event));
+					room.getValue()
+						.path("msc4354_sticky")
+						.path("events")
+						.forEach((event) -> noteSticky(room.getKey(), event));
+				});
+				// What is sticky now, for the streams that opened before this answer:
+				// every later
+				// event reaches them live.
+				this.synced = true;
+				this.pendingSticky
+					.forEach((pending) -> pending.sink().tryEmitValue(this.sticky.current(pending.rooms())));
+				this.pendingSticky.clear();
+			}
 			poll();
 			return;
 		}
@@ -211,35 +253,58 @@ final class SyncLoop {
 						room.getValue()
 							.path("state")
 							.path("events")
-							.forEach((event) -> dispatch(room.getKey(), event, true));
+							.forEach((event) -> dispatch(room.getKey(), event, Source.STATE));
 						gaps.getOrDefault(room.getKey(), List.of())
-							.forEach((event) -> dispatch(room.getKey(), event, false));
+							.forEach((event) -> dispatch(room.getKey(), event, Source.TIMELINE));
 						room.getValue()
 							.path("timeline")
 							.path("events")
-							.forEach((event) -> dispatch(room.getKey(), event, false));
+							.forEach((event) -> dispatch(room.getKey(), event, Source.TIMELINE));
+						// Sticky events outside this answer's timeline: new to the
+						// loop unless
+						// an earlier answer had them.
+						room.getValue()
+							.path("msc4354_sticky")
+							.path("events")
+							.forEach((event) -> dispatch(room.getKey(), event, Source.STICKY));
 					});
 				}
 				poll();
 			}, (ex) -> failed(ex, generation));
 	}
 
-	private void dispatch(String roomId, JsonNode event, boolean stateOnly) {
+	private void noteSticky(String roomId, JsonNode event) {
+		if (event instanceof ObjectNode object && ClientEvents.isPassable(object)) {
+			withRoomId(roomId, object);
+			this.sticky.add(roomId, object);
+		}
+	}
+
+	private void dispatch(String roomId, JsonNode event, Source source) {
 		if (!(event instanceof ObjectNode object) || !ClientEvents.isPassable(object)) {
 			return;
 		}
-		// /sync leaves the room id out of each room's events; a widget host sends it on
-		// every
-		// event, and widget libraries drop events without it.
-		if (!object.path("room_id").isString()) {
-			object.put("room_id", roomId);
+		withRoomId(roomId, object);
+		boolean newlySticky = this.sticky.add(roomId, object);
+		if (source == Source.STICKY && !newlySticky) {
+			return;
 		}
-		Numbered numbered = new Numbered(++this.lastNumber, roomId, object, stateOnly);
+		Numbered numbered = new Numbered(++this.lastNumber, roomId, object, source);
 		this.history.addLast(numbered);
 		if (this.history.size() > this.historySize) {
 			this.history.removeFirst();
 		}
 		this.listeners.forEach((listener) -> listener.events().accept(numbered));
+	}
+
+	/**
+	 * {@code /sync} leaves the room id out of each room's events; a widget host sends it
+	 * on every event, and widget libraries drop events without it.
+	 */
+	private static void withRoomId(String roomId, ObjectNode event) {
+		if (!event.path("room_id").isString()) {
+			event.put("room_id", roomId);
+		}
 	}
 
 	private void failed(Throwable ex, long generation) {
@@ -294,10 +359,40 @@ final class SyncLoop {
 	 * @param number its number in this loop
 	 * @param roomId its room
 	 * @param event the event, as the homeserver serves it
-	 * @param stateOnly whether it came in the state section (a state change outside the
-	 * timeline) rather than the timeline
+	 * @param source the section of the {@code /sync} answer it came in
 	 */
-	record Numbered(long number, String roomId, ObjectNode event, boolean stateOnly) {
+	record Numbered(long number, String roomId, ObjectNode event, Source source) {
+
+	}
+
+	/** Where in a {@code /sync} answer an event came. */
+	enum Source {
+
+		/** A room's timeline (or the gap before it). */
+		TIMELINE,
+
+		/** A room's state section: a state change outside the timeline. */
+		STATE,
+
+		/**
+		 * A room's {@code msc4354_sticky} section: a sticky event outside the timeline.
+		 */
+		STICKY
+
+	}
+
+	/**
+	 * What a stream gets when it joins the loop.
+	 *
+	 * @param resumes whether it resumes without loss from the history
+	 * @param currentSticky when it does not, the sticky events of its widget's rooms that
+	 * are current, oldest first: known once the loop's first {@code /sync} answer is in
+	 */
+	record Joined(boolean resumes, Mono<List<ObjectNode>> currentSticky) {
+
+	}
+
+	private record PendingSticky(Set<String> rooms, Sinks.One<List<ObjectNode>> sink) {
 
 	}
 

@@ -22,6 +22,7 @@ import org.widgetgateway.openid.OpenIdService;
 import org.widgetgateway.problem.WidgetApiException;
 import org.widgetgateway.read.ReadEventsRequest;
 import org.widgetgateway.read.ReadEventsService;
+import org.widgetgateway.rtc.RtcService;
 import org.widgetgateway.widget.Widget;
 import org.widgetgateway.widget.WidgetApiVersions;
 import org.widgetgateway.widget.WidgetService;
@@ -48,11 +49,14 @@ class WidgetApiTransport {
 
 	private final ReadEventsService reads;
 
+	private final RtcService rtc;
+
 	private final JsonMapper jsonMapper;
 
 	WidgetApiTransport(EventService events, WidgetService widgets, OpenIdService openId, ReadEventsService reads,
-			JsonMapper jsonMapper) {
+			RtcService rtc, JsonMapper jsonMapper) {
 		this.events = events;
+		this.rtc = rtc;
 		this.widgets = widgets;
 		this.openId = openId;
 		this.reads = reads;
@@ -102,6 +106,9 @@ class WidgetApiTransport {
 				this.events.updateDelayedEvent(widget, text(data, "delay_id"), text(data, "action"), idempotencyKey)
 					.thenReturn(this.jsonMapper.createObjectNode());
 			case "get_openid" -> this.openId.openId(widget).map(this.jsonMapper::valueToTree);
+			case "org.matrix.msc4515.get_rtc_transports" -> this.rtc.transports(widget).map(JsonNode.class::cast);
+			case "org.matrix.msc4533.rtc_livekit_get_token" -> this.rtc.livekitToken(widget, data);
+			case "org.matrix.msc4533.rtc_livekit_delegate_delayed_leave" -> this.rtc.delegateDelayedLeave(widget, data);
 			case "org.matrix.msc2876.read_events" -> Mono
 				.defer(() -> this.reads.readEvents(widget, readEventsRequest(data)))
 				.map((events) -> this.jsonMapper.createObjectNode().set("events", this.jsonMapper.valueToTree(events)));

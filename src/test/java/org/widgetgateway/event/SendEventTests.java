@@ -265,7 +265,7 @@ class SendEventTests {
 					state type as event  | call-token  | {"type": "org.matrix.msc3401.call.member", "content": {}}                                     | 403 | M_FORBIDDEN     | Cannot send room events of this type
 					content not object   | plain-token | {"type": "m.room.message", "content": "hi"}                                                   | 400 | M_BAD_JSON      | Invalid request - content must be a JSON object
 					parent_delay_id      | call-token  | {"type": "org.matrix.msc3401.call.member", "state_key": "", "parent_delay_id": "syd_x"}       | 400 | M_INVALID_PARAM | parent_delay_id is not supported
-					sticky_duration_ms   | call-token  | {"type": "org.matrix.msc3401.call.member", "state_key": "", "sticky_duration_ms": 3600000}    | 400 | M_INVALID_PARAM | sticky_duration_ms is not supported
+					sticky w/o grant     | call-token  | {"type": "org.matrix.msc3401.call.member", "state_key": "", "sticky_duration_ms": 3600000}    | 403 | M_FORBIDDEN     | Missing capability for org.matrix.msc4407.send.sticky_event
 					delay zero           | call-token  | {"type": "org.matrix.msc3401.call.member", "state_key": "", "delay": 0}                       | 400 | M_INVALID_PARAM | delay must be an integer number of milliseconds from 1 to 3600000
 					delay negative       | call-token  | {"type": "org.matrix.msc3401.call.member", "state_key": "", "delay": -5}                      | 400 | M_INVALID_PARAM | delay must be an integer
 					delay fractional     | call-token  | {"type": "org.matrix.msc3401.call.member", "state_key": "", "delay": 1.5}                     | 400 | M_INVALID_PARAM | delay must be an integer

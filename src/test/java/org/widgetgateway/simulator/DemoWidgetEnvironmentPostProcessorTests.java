@@ -53,7 +53,13 @@ class DemoWidgetEnvironmentPostProcessorTests {
 		assertThat(environment.getProperty("gateway.widgets.watcher.room-id")).isEqualTo("!demo:localhost");
 		assertThat(environment.getProperty("gateway.widgets.watcher.capabilities[0]"))
 			.isEqualTo("org.matrix.msc2762.receive.state_event:org.matrix.msc3401.call.member");
-		assertThat(environment.getProperty("gateway.widgets.watcher.capabilities[2]")).as("it only watches").isNull();
+		assertThat(environment.getProperty("gateway.widgets.watcher.capabilities[2]"))
+			.isEqualTo("org.matrix.msc2762.receive.event:org.matrix.msc4143.rtc.member");
+		assertThat(environment.getProperty("gateway.widgets.watcher.capabilities[3]"))
+			.isEqualTo("org.matrix.msc4407.receive.sticky_event");
+		assertThat(environment.getProperty("gateway.widgets.watcher.capabilities[4]")).as("it only watches").isNull();
+		assertThat(environment.getProperty("gateway.widgets.demo.capabilities[8]"))
+			.isEqualTo("org.matrix.msc4407.send.sticky_event");
 		assertThat(DemoWidgetEnvironmentPostProcessor.isDemoActive(environment)).isTrue();
 		assertThat(environment.getProperty("server.address")).as("a public token serves only this machine")
 			.isEqualTo("127.0.0.1");

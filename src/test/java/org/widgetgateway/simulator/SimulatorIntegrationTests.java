@@ -1,7 +1,9 @@
 package org.widgetgateway.simulator;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -212,6 +214,61 @@ class SimulatorIntegrationTests {
 				.toList();
 			assertThat(mine.get(0).get("data")).contains("\"application\":\"m.call\"");
 			assertThat(mine.get(2).get("data")).contains("\"content\":{}");
+		}
+	}
+
+	@Test
+	void aStickyMembershipWithItsDelegatedLeaveAndALivekitTokenWorkOnTheSimulatorAlone() throws Exception {
+		Response transports = this.http.get("/v1/rtc_transports", DEMO);
+		assertThat(transports.status()).isEqualTo(200);
+		JsonNode transport = transports.json().at("/rtc_transports/0");
+		assertThat(transport.path("type").stringValue()).isEqualTo("livekit");
+		assertThat(transport.path("livekit_service_url").stringValue())
+			.isEqualTo("http://127.0.0.1:" + this.port + "/livekit-simulator");
+
+		Response token = this.http.post("/v1/rtc/livekit/get_token", DEMO, """
+				{"server_name": "localhost", "url": "%s", "room_id": "!demo:localhost", "slot_id": "m.call#ROOM",
+				 "member": {"id": "sticky-member", "claimed_device_id": "STICKY"}}"""
+			.formatted(transport.path("url").stringValue()));
+		assertThat(token.status()).as(token.body()).isEqualTo(200);
+		String[] jwt = token.json().get("jwt").stringValue().split("\\.");
+		assertThat(jwt).hasSize(3);
+		JsonNode claims = HttpTestClient
+			.parse(new String(Base64.getUrlDecoder().decode(jwt[1]), StandardCharsets.UTF_8));
+		assertThat(claims.path("name").stringValue()).isEqualTo("@demo:localhost");
+		assertThat(claims.path("metadata").stringValue()).contains("no LiveKit SFU accepts it");
+
+		Response leave = this.http.post("/v1/send_event", DEMO, """
+				{"type": "org.matrix.msc4143.rtc.member", "delay": 2000, "sticky_duration_ms": 3600000,
+				 "content": {"slot_id": "m.call#ROOM", "msc4354_sticky_key": "sticky-member"}}""");
+		assertThat(leave.status()).as(leave.body()).isEqualTo(200);
+		Response join = this.http.post("/v1/send_event", DEMO,
+				"""
+						{"type": "org.matrix.msc4143.rtc.member", "sticky_duration_ms": 3600000,
+						 "content": {"slot_id": "m.call#ROOM", "msc4354_sticky_key": "sticky-member",
+						             "member": {"id": "sticky-member", "user_id": "@demo:localhost", "device_id": "STICKY"}}}""");
+		assertThat(join.status()).as(join.body()).isEqualTo(200);
+		String joinId = join.json().get("event_id").stringValue();
+		Response delegated = this.http.post("/v1/rtc/livekit/delegate_delayed_leave", DEMO, """
+				{"room_id": "!demo:localhost", "slot_id": "m.call#ROOM", "member": {"id": "sticky-member"},
+				 "delay_id": "%s"}""".formatted(leave.json().get("delay_id").stringValue()));
+		assertThat(delegated.status()).as(delegated.body()).isEqualTo(200);
+
+		// A stream opened after the join gets the membership as current; then the leave.
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", WATCHER, null)) {
+			assertThat(stream.status()).isEqualTo(200);
+			List<JsonNode> mine = new ArrayList<>();
+			await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+				Map<String, String> next = stream.next(Duration.ofMillis(200));
+				if (next != null && next.get("data").contains("sticky-member")) {
+					mine.add(HttpTestClient.parse(next.get("data")).path("data"));
+				}
+				assertThat(mine).hasSize(2);
+			});
+			assertThat(mine.get(0).path("event_id").stringValue()).isEqualTo(joinId);
+			assertThat(mine.get(0).at("/msc4354_sticky/duration_ms").longValue()).isEqualTo(3_600_000);
+			assertThat(mine.get(1).path("content").has("member")).as("the leave").isFalse();
+			assertThat(mine.get(1).at("/msc4354_sticky/duration_ms").longValue()).isEqualTo(3_600_000);
 		}
 	}
 
