@@ -17,11 +17,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a server-sent event stream of the gateway in the background; each event (its
- * {@code id}, {@code event} and {@code data} fields) waits in a queue for the test.
+ * {@code id}, {@code event} and {@code data} fields) waits in a queue for the test. The
+ * host's {@code capabilities} request that opens a fresh stream waits in a queue of its
+ * own ({@link #capabilitiesRequest(Duration)}), so that tests of the room's events read
+ * those alone.
  */
 public final class SseTestClient implements AutoCloseable {
 
 	private final BlockingQueue<Map<String, String>> events = new LinkedBlockingQueue<>();
+
+	private final BlockingQueue<Map<String, String>> capabilitiesRequests = new LinkedBlockingQueue<>();
 
 	private final CompletableFuture<HttpResponse<Stream<String>>> response;
 
@@ -49,7 +54,8 @@ public final class SseTestClient implements AutoCloseable {
 			lines.forEach((line) -> {
 				if (line.isEmpty()) {
 					if (event.containsKey("data")) {
-						this.events.add(Map.copyOf(event));
+						("capabilities".equals(event.get("event")) ? this.capabilitiesRequests : this.events)
+							.add(Map.copyOf(event));
 					}
 					event.clear();
 				}
@@ -76,6 +82,15 @@ public final class SseTestClient implements AutoCloseable {
 	 */
 	public @Nullable Map<String, String> next(Duration timeout) throws InterruptedException {
 		return this.events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+	}
+
+	/**
+	 * The host's {@code capabilities} request that opened the stream.
+	 * @param timeout how long to wait for it
+	 * @return its fields, or {@code null} if none came in time
+	 */
+	public @Nullable Map<String, String> capabilitiesRequest(Duration timeout) throws InterruptedException {
+		return this.capabilitiesRequests.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
 	}
 
 	@Override

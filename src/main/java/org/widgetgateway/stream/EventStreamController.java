@@ -39,10 +39,15 @@ class EventStreamController {
 
 	@GetMapping(path = "/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
 	@Operation(summary = "A live stream of the events the widget may receive (server-sent events)",
-			description = "Each event's data is a toWidget envelope, as a widget host pushes it over postMessage: first "
-					+ "one `update_state` with the current state of every state type the widget may read (none without "
-					+ "receive.state_event capabilities), then `send_event` for each new event its receive capabilities "
-					+ "cover in its rooms, and `update_state` for each state change. Each SSE `id` resumes the stream: "
+			description = "Each event's data is a toWidget envelope, as a widget host sends it over postMessage. A fresh "
+					+ "stream opens with the host's `capabilities` request (no SSE `id`): reply with that envelope and "
+					+ "`response: {\"capabilities\": [...]}` by `POST /v1/transport`, and the stream carries "
+					+ "`notify_capabilities` with what was requested and approved (the grant, intersected with the "
+					+ "request); nothing waits for the reply. Then one `update_state` with the current state of every "
+					+ "state type the widget may read (none without receive.state_event capabilities); with "
+					+ "`org.matrix.msc4407.receive.sticky_event`, a `send_event` for each sticky event of its rooms that "
+					+ "is current (MSC4354: they behave like state); then `send_event` for each new event its receive "
+					+ "capabilities cover in its rooms, and `update_state` for each state change. Each SSE `id` resumes the stream: "
 					+ "reconnect with `Last-Event-ID` within the gateway's window (1000 events, 30 s after the last "
 					+ "stream of an account closed) and nothing is lost; later, the stream starts afresh with an "
 					+ "`update_state`. The stream opens with an SSE comment, so its status comes at once. It ends with "
@@ -54,6 +59,9 @@ class EventStreamController {
 					examples = @ExampleObject(
 							value = """
 									:
+
+									event:capabilities
+									data:{"api":"toWidget","widgetId":"demo","requestId":"wg-capabilities-1","action":"capabilities","data":{}}
 
 									id:k3x9q-0-2147483647
 									event:update_state

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -46,6 +47,7 @@ import org.widgetgateway.stream.SyncLoop.Listener;
 import org.widgetgateway.stream.SyncLoop.Numbered;
 import org.widgetgateway.stream.SyncLoop.Source;
 import org.widgetgateway.widget.Widget;
+import org.widgetgateway.widget.WidgetService;
 
 /**
  * A widget's live stream of events: toWidget envelopes as a widget host pushes them, an
@@ -96,6 +98,11 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 
 	private final HomeserverFailures failures;
 
+	private final WidgetService widgets;
+
+	/** The host's requests awaiting their widget's reply, one per open stream at most. */
+	private final Map<HostRequest.Key, HostRequest> hostRequests = new ConcurrentHashMap<>();
+
 	/**
 	 * Room state fetched for opening streams, shared for a moment: a thousand streams
 	 * opened at once on one room ask the homeserver once. A fetch is shared only by
@@ -124,9 +131,10 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 
 	private volatile boolean running;
 
-	EventStreams(HomeserverClient homeserver, HomeserverFailures failures, JsonMapper jsonMapper,
+	EventStreams(HomeserverClient homeserver, HomeserverFailures failures, WidgetService widgets, JsonMapper jsonMapper,
 			GatewayProperties properties, WidgetActions actions, ObjectProvider<MeterRegistry> registry) {
 		this.homeserver = homeserver;
+		this.widgets = widgets;
 		this.failures = failures;
 		this.jsonMapper = jsonMapper;
 		this.actions = actions;
@@ -165,6 +173,20 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			}
 			long startedAt = loop.lastNumber();
 			Position start = new Position(loop.epoch, startedAt, Integer.MAX_VALUE);
+			// A host starts the conversation: it asks a widget that starts afresh for the
+			// capabilities it wants, and tells it which were approved when it replies.
+			HostRequest capabilities = joined.resumes() ? null
+					: new HostRequest(widget.id(), "wg-capabilities-" + this.requests.incrementAndGet(), (notify) -> {
+						synchronized (loop) {
+							sink.tryEmitNext(notify);
+						}
+					});
+			if (capabilities != null) {
+				this.hostRequests.put(capabilities.key(), capabilities);
+			}
+			Flux<ServerSentEvent<JsonNode>> request = (capabilities != null) ? Flux
+				.just(hostRequest("capabilities", this.jsonMapper.createObjectNode(), widget, capabilities.requestId()))
+					: Flux.empty();
 			Flux<ServerSentEvent<JsonNode>> initial = joined.resumes() ? Flux.empty()
 					: initialState(widget, loop.epoch, startedAt)
 						.map((state) -> event("update_state", state, widget, start))
@@ -174,7 +196,7 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 							.map((sticky) -> event("send_event", sticky, widget, start)));
 			AtomicInteger streams = openStreams(widget);
 			streams.incrementAndGet();
-			return Flux.concat(Flux.just(COMMENT), initial, sink.asFlux())
+			return Flux.concat(Flux.just(COMMENT), request, initial, sink.asFlux())
 				.mergeWith(Flux.interval(HEARTBEAT).map((tick) -> COMMENT))
 				.onErrorResume(FellBehind.class, (ex) -> {
 					recorded.outcome("fell_behind");
@@ -189,6 +211,9 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 				})
 				.takeUntilOther(this.shutdown.asMono())
 				.doFinally((signal) -> {
+					if (capabilities != null) {
+						this.hostRequests.remove(capabilities.key(), capabilities);
+					}
 					streams.decrementAndGet();
 					closed(loop, listener);
 				});
@@ -293,6 +318,81 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 		envelope.put("action", action);
 		envelope.set("data", data);
 		return envelope;
+	}
+
+	/**
+	 * A toWidget request of the host's own, such as {@code capabilities}: without an SSE
+	 * id, since it is about this stream's conversation, not the room's events.
+	 */
+	private ServerSentEvent<JsonNode> hostRequest(String action, JsonNode data, Widget widget, String requestId) {
+		ObjectNode envelope = this.jsonMapper.createObjectNode()
+			.put("api", "toWidget")
+			.put("widgetId", widget.id())
+			.put("requestId", requestId)
+			.put("action", action);
+		envelope.set("data", data);
+		return ServerSentEvent.<JsonNode>builder(envelope).event(action).build();
+	}
+
+	/**
+	 * Takes a widget's reply to a toWidget request, sent back by
+	 * {@code POST /v1/transport}. A reply to the {@code capabilities} request that opened
+	 * one of its streams is approved as {@code request_capabilities} is (the widget's
+	 * grant, intersected with what it asks for) and answered on that stream with
+	 * {@code notify_capabilities} ({@code requested}, {@code approved}). Replies to
+	 * pushes ({@code send_event}, {@code update_state}, {@code notify_capabilities}) are
+	 * acknowledgements: nothing waits for them.
+	 * @param widget the widget that replies
+	 * @param requestId the request's id
+	 * @param action the request's action
+	 * @param response the widget's reply
+	 * @return completes when the reply is taken; a 404 for a {@code capabilities} reply
+	 * that no open stream of the widget awaits, a 400 for one without a list
+	 */
+	public Mono<Void> reply(Widget widget, String requestId, String action, JsonNode response) {
+		if (!action.equals("capabilities")) {
+			return Mono.empty();
+		}
+		HostRequest request = this.hostRequests.remove(new HostRequest.Key(widget.id(), requestId));
+		if (request == null) {
+			return Mono.error(WidgetApiException.notFound("No such request",
+					"No capabilities request " + requestId + " of this widget awaits a reply: it is answered once, "
+							+ "on the stream that asked, while that stream is open"));
+		}
+		JsonNode requested = response.get("capabilities");
+		if (requested == null || !requested.isArray() || !requested.valueStream().allMatch(JsonNode::isString)) {
+			this.hostRequests.put(request.key(), request);
+			return Mono.error(WidgetApiException.badRequest("M_BAD_JSON",
+					"Invalid reply - response.capabilities must be a list of capability strings"));
+		}
+		List<String> asked = requested.valueStream().map(JsonNode::stringValue).toList();
+		return this.widgets.approve(widget, asked).doOnNext((approved) -> {
+			ObjectNode data = this.jsonMapper.createObjectNode();
+			data.set("requested", this.jsonMapper.valueToTree(asked));
+			data.set("approved", this.jsonMapper.valueToTree(approved));
+			request.answer()
+				.accept(hostRequest("notify_capabilities", data, widget,
+						"wg-notify-" + this.requests.incrementAndGet()));
+		}).then();
+	}
+
+	/**
+	 * A toWidget request of a stream awaiting its widget's reply.
+	 *
+	 * @param widgetId the widget
+	 * @param requestId the request's id
+	 * @param answer puts the host's answer to the reply on the stream
+	 */
+	private record HostRequest(String widgetId, String requestId, Consumer<ServerSentEvent<JsonNode>> answer) {
+
+		Key key() {
+			return new Key(this.widgetId, this.requestId);
+		}
+
+		record Key(String widgetId, String requestId) {
+
+		}
+
 	}
 
 	private ServerSentEvent<JsonNode> event(String action, JsonNode data, Widget widget, Position position) {

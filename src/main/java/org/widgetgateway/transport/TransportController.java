@@ -11,6 +11,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -18,6 +19,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 import org.widgetgateway.docs.ApiErrors;
 import org.widgetgateway.problem.WidgetApiException;
+import org.widgetgateway.stream.EventStreams;
 import org.widgetgateway.widget.Widget;
 
 /**
@@ -31,8 +33,11 @@ class TransportController {
 
 	private final WidgetApiTransport transport;
 
-	TransportController(WidgetApiTransport transport) {
+	private final EventStreams streams;
+
+	TransportController(WidgetApiTransport transport, EventStreams streams) {
 		this.transport = transport;
+		this.streams = streams;
 	}
 
 	@PostMapping(path = "/v1/transport", consumes = MediaType.APPLICATION_JSON_VALUE,
@@ -42,6 +47,11 @@ class TransportController {
 					For widgets and libraries that already speak the widget API (matrix-widget-api, the Rust \
 					SDK's widget machine): replace `postMessage` with this call and keep every message as it is. \
 					`api` must be `fromWidget` and `widgetId` the id of the widget the token authenticates. \
+					The other direction too: a reply to a toWidget request that the widget's stream \
+					(`GET /v1/events`) carried, such as the `capabilities` request that opens it, is that \
+					envelope (`api` `toWidget`) with `response` added, answered 204; the capabilities the \
+					widget asks for are approved as `request_capabilities` approves them, and its stream then \
+					carries `notify_capabilities` with what was requested and approved. \
 					Actions: `supported_api_versions`, `content_loaded`, `send_event`, \
 					`org.matrix.msc4157.update_delayed_event` (also `update_delayed_event` and \
 					`org.matrix.msc4157.update.delayed_event`) and `org.matrix.msc2974.request_capabilities` \
@@ -106,8 +116,39 @@ class TransportController {
 							 "action": "send_event", "data": {"type": "m.room.topic", "state_key": "", "content": {}},
 							 "response": {"error": {"message": "Cannot send state events of this type"}}}""") }))
 	@ApiErrors
-	ObjectNode transport(@AuthenticationPrincipal Widget widget, @RequestBody JsonNode body) {
-		return this.transport.answer(widget, checkedEnvelope(body)).block();
+	@ApiResponse(responseCode = "204",
+			description = "A widget's reply to a toWidget request of its stream (an envelope with `api` "
+					+ "`toWidget` and `response`) was taken")
+	ResponseEntity<ObjectNode> transport(@AuthenticationPrincipal Widget widget, @RequestBody JsonNode body) {
+		if (body instanceof ObjectNode envelope && envelope.path("api").isString()
+				&& envelope.get("api").stringValue().equals("toWidget")) {
+			checkedReply(widget, envelope);
+			this.streams
+				.reply(widget, envelope.get("requestId").stringValue(), envelope.get("action").stringValue(),
+						envelope.get("response"))
+				.block();
+			return ResponseEntity.noContent().build();
+		}
+		return ResponseEntity.ok(this.transport.answer(widget, checkedEnvelope(body)).block());
+	}
+
+	/**
+	 * A widget's reply to one of the host's toWidget requests: the request's envelope, as
+	 * the stream carried it, with {@code response} added.
+	 */
+	private static void checkedReply(Widget widget, ObjectNode envelope) {
+		requireText(envelope, "action");
+		requireText(envelope, "requestId");
+		requireText(envelope, "widgetId");
+		if (!envelope.get("widgetId").stringValue().equals(widget.id())) {
+			throw WidgetApiException.forbidden("Invalid reply - widgetId '" + envelope.get("widgetId").stringValue()
+					+ "' is not the id of the widget that this token authenticates ('" + widget.id() + "')");
+		}
+		if (!envelope.path("response").isObject()) {
+			throw WidgetApiException.badRequest("M_MISSING_PARAM",
+					"A toWidget envelope sent here is a reply to a request of the widget's stream: it needs "
+							+ "response, a JSON object");
+		}
 	}
 
 	private static ObjectNode checkedEnvelope(JsonNode body) {
@@ -118,7 +159,8 @@ class TransportController {
 		JsonNode api = envelope.get("api");
 		if (api == null || !api.isString() || !api.stringValue().equals("fromWidget")) {
 			throw WidgetApiException.badRequest("M_INVALID_PARAM",
-					"The envelope's api must be \"fromWidget\": the gateway answers requests from widgets");
+					"The envelope's api must be \"fromWidget\" (a request) or \"toWidget\" (a reply, with "
+							+ "response, to a request of the widget's stream)");
 		}
 		requireText(envelope, "action");
 		requireText(envelope, "requestId");

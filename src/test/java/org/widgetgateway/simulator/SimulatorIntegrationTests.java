@@ -273,6 +273,55 @@ class SimulatorIntegrationTests {
 	}
 
 	@Test
+	void aStreamAsksForCapabilitiesFirstAndTellsWhatWasApprovedWhenTheWidgetReplies() throws Exception {
+		String lastEventId;
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", DEMO, null)) {
+			assertThat(stream.status()).isEqualTo(200);
+			Map<String, String> request = stream.capabilitiesRequest(Duration.ofSeconds(20));
+			assertThat(request).isNotNull().doesNotContainKey("id");
+			JsonNode envelope = HttpTestClient.parse(request.get("data"));
+			assertThat(envelope.path("api").stringValue()).isEqualTo("toWidget");
+			assertThat(envelope.path("widgetId").stringValue()).isEqualTo("demo");
+			assertThat(envelope.path("action").stringValue()).isEqualTo("capabilities");
+			String requestId = envelope.path("requestId").stringValue();
+			Map<String, String> state = stream.next(Duration.ofSeconds(20));
+			assertThat(state).isNotNull().containsEntry("event", "update_state");
+			lastEventId = state.get("id");
+
+			// As matrix-widget-api's WidgetApi replies: the request with response added.
+			String reply = """
+					{"api": "toWidget", "widgetId": "%s", "requestId": "%s", "action": "capabilities", "data": {},
+					 "response": {"capabilities": ["org.matrix.msc4157.send.delayed_event", "m.always_on_screen"]}}""";
+			assertThat(this.http.post("/v1/transport", DEMO, reply.formatted("watcher", requestId)).status())
+				.as("another widget's id")
+				.isEqualTo(403);
+			assertThat(this.http.post("/v1/transport", DEMO, reply.formatted("demo", requestId)).status())
+				.isEqualTo(204);
+			await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+				Map<String, String> next = stream.next(Duration.ofMillis(200));
+				assertThat(next).isNotNull().containsEntry("event", "notify_capabilities");
+				JsonNode data = HttpTestClient.parse(next.get("data")).path("data");
+				assertThat(data.path("requested").toString())
+					.isEqualTo("[\"org.matrix.msc4157.send.delayed_event\",\"m.always_on_screen\"]");
+				assertThat(data.path("approved").toString()).isEqualTo("[\"org.matrix.msc4157.send.delayed_event\"]");
+			});
+			Response again = this.http.post("/v1/transport", DEMO, reply.formatted("demo", requestId));
+			assertThat(again.status()).as("answered once").isEqualTo(404);
+			assertThat(again.json().path("detail").stringValue()).contains("No capabilities request " + requestId);
+			assertThat(this.http.post("/v1/transport", DEMO, """
+					{"api": "toWidget", "widgetId": "demo", "requestId": "wg-stream-1", "action": "send_event",
+					 "data": {}, "response": {}}""").status()).as("an acknowledged push").isEqualTo(204);
+			assertThat(this.http.post("/v1/transport", DEMO, """
+					{"api": "toWidget", "widgetId": "demo", "requestId": "x", "action": "capabilities", "data": {}}""")
+				.status()).as("a reply without response").isEqualTo(400);
+		}
+		try (SseTestClient resumed = new SseTestClient(this.port, "/v1/events", DEMO, lastEventId)) {
+			assertThat(resumed.status()).isEqualTo(200);
+			assertThat(resumed.capabilitiesRequest(Duration.ofSeconds(2))).as("the conversation goes on").isNull();
+		}
+	}
+
+	@Test
 	void manyStreamsOpenedAtOnceAllStartWithTheCurrentState() throws Exception {
 		List<SseTestClient> streams = new ArrayList<>();
 		try {
