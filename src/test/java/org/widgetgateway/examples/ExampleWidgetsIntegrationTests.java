@@ -10,9 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -29,9 +31,11 @@ import static org.awaitility.Awaitility.await;
  * The native membership clients in {@code examples/}, run as a person runs them, against
  * the whole application with the simulator: each joins, stays in the call while it
  * restarts its delayed leave, and leaves at the end; killed instead, it is taken out of
- * the call by the homeserver when the delay runs out. The room's state, read from the
- * simulator, is the judge. Without python3 the Python example's tests are skipped, except
- * on CI, where they must run.
+ * the call by the homeserver when the delay runs out. In state mode the room's state,
+ * read from the simulator, is the judge; in sticky mode (Element Call's sticky
+ * {@code org.matrix.msc4143.rtc.member} events, which are not state) the newest such
+ * event of the member, as the watching widget reads the timeline. Without python3 the
+ * Python example's tests are skipped, except on CI, where they must run.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "gateway.metrics.open=true", "gateway.rate-limit.requests=100000" })
@@ -40,6 +44,10 @@ class ExampleWidgetsIntegrationTests {
 	private static final long DELAY_MS = 4000;
 
 	private static final String RESTART_EVERY_MS = "1000";
+
+	private static final String JOINED = "joined";
+
+	private static final String LEFT = "left";
 
 	@LocalServerPort
 	private int port;
@@ -71,6 +79,28 @@ class ExampleWidgetsIntegrationTests {
 	@Test
 	void javaExampleKilledIsTakenOutOfTheCallByTheHomeserver() throws Exception {
 		killedAndTakenOut(java(), "_@demo:localhost_JAVAKILL_m.call");
+	}
+
+	@Test
+	void pythonExampleInStickyModeJoinsStaysWhileRestartingAndLeavesAtTheEnd() throws Exception {
+		requirePython();
+		stickyStaysAndLeaves(python(), "PYSTICKY");
+	}
+
+	@Test
+	void pythonExampleInStickyModeKilledIsTakenOutOfTheCallByTheHomeserver() throws Exception {
+		requirePython();
+		stickyKilledAndTakenOut(python(), "PYSTICKYKILL");
+	}
+
+	@Test
+	void javaExampleInStickyModeJoinsStaysWhileRestartingAndLeavesAtTheEnd() throws Exception {
+		stickyStaysAndLeaves(java(), "JAVASTICKY");
+	}
+
+	@Test
+	void javaExampleInStickyModeKilledIsTakenOutOfTheCallByTheHomeserver() throws Exception {
+		stickyKilledAndTakenOut(java(), "JAVASTICKYKILL");
 	}
 
 	private void staysAndLeaves(List<String> example, String stateKey) throws Exception {
@@ -109,6 +139,53 @@ class ExampleWidgetsIntegrationTests {
 		}
 	}
 
+	private void stickyStaysAndLeaves(List<String> example, String device) throws Exception {
+		String memberId = "@demo:localhost:" + device;
+		Path log = Files.createTempFile("membership", ".log");
+		Process process = start(example, "_@demo:localhost_" + device + "_m.call", log, "--mode", "sticky",
+				"--duration", "9");
+		try {
+			await().atMost(Duration.ofSeconds(60)).until(() -> JOINED.equals(rtcMembership(memberId)));
+			JsonNode join = newestRtcMember(memberId);
+			assertThat(join).isNotNull();
+			assertThat(join.at("/msc4354_sticky/duration_ms").asLong()).isEqualTo(3_600_000);
+			assertThat(join.at("/content/slot_id").asString("")).isEqualTo("m.call#ROOM");
+			assertThat(join.at("/content/application/type").asString("")).isEqualTo("m.call");
+			assertThat(join.at("/content/member/user_id").asString("")).isEqualTo("@demo:localhost");
+			assertThat(join.at("/content/member/device_id").asString("")).isEqualTo(device);
+			assertThat(join.at("/content/transports/published/0/type").asString("")).isEqualTo("livekit");
+			await().during(Duration.ofMillis(DELAY_MS + 1500))
+				.atMost(Duration.ofSeconds(30))
+				.until(() -> JOINED.equals(rtcMembership(memberId)));
+			assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+			String output = Files.readString(log, StandardCharsets.UTF_8);
+			assertThat(process.exitValue()).as(output).isZero();
+			assertThat(output).contains("joined the call as " + memberId, "got a LiveKit token",
+					"restarted the delayed leave", "left the call: sent the delayed leave now");
+			assertThat(rtcMembership(memberId)).as("left at once, not when the delay ran out").isEqualTo(LEFT);
+		}
+		finally {
+			process.destroyForcibly();
+		}
+	}
+
+	private void stickyKilledAndTakenOut(List<String> example, String device) throws Exception {
+		String memberId = "@demo:localhost:" + device;
+		Path log = Files.createTempFile("membership", ".log");
+		Process process = start(example, "_@demo:localhost_" + device + "_m.call", log, "--mode", "sticky");
+		try {
+			await().atMost(Duration.ofSeconds(60)).until(() -> JOINED.equals(rtcMembership(memberId)));
+			await().atMost(Duration.ofSeconds(30))
+				.until(() -> Files.readString(log, StandardCharsets.UTF_8).contains("restarted the delayed leave"));
+			process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+			assertThat(Files.readString(log, StandardCharsets.UTF_8)).doesNotContain("left the call");
+			await().atMost(Duration.ofSeconds(30)).until(() -> LEFT.equals(rtcMembership(memberId)));
+		}
+		finally {
+			process.destroyForcibly();
+		}
+	}
+
 	private Process start(List<String> example, String stateKey, Path log, String... more) throws IOException {
 		List<String> command = new ArrayList<>(example);
 		command.addAll(List.of("--base-url", "http://127.0.0.1:" + this.port, "--token", "demo-token", "--state-key",
@@ -125,6 +202,41 @@ class ExampleWidgetsIntegrationTests {
 	private String application(String stateKey) {
 		Response state = state(stateKey);
 		return (state.status() == 200) ? state.json().path("application").asString("") : "";
+	}
+
+	/**
+	 * The member's newest {@code org.matrix.msc4143.rtc.member} event, as the watcher
+	 * reads the room's timeline, or {@code null} if it has none or the read failed.
+	 */
+	private @Nullable JsonNode newestRtcMember(String memberId) {
+		Response read = this.http.post("/v1/read_events", "watcher-token",
+				"{\"type\": \"org.matrix.msc4143.rtc.member\", \"limit\": 100}");
+		if (read.status() != 200) {
+			return null;
+		}
+		for (JsonNode event : read.json().path("events")) {
+			if (memberId.equals(event.at("/content/msc4354_sticky_key").asString(""))) {
+				return event;
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * {@value #JOINED} when the member's newest membership names the member,
+	 * {@value #LEFT} when it has no {@code member} (a leave), else (none yet, or
+	 * unreadable) {@code ""}.
+	 */
+	private String rtcMembership(String memberId) {
+		JsonNode event = newestRtcMember(memberId);
+		if (event == null) {
+			return "";
+		}
+		JsonNode content = event.path("content");
+		if (!content.has("member")) {
+			return LEFT;
+		}
+		return memberId.equals(content.at("/member/id").asString("")) ? JOINED : "";
 	}
 
 	private static List<String> python() {
