@@ -3,6 +3,7 @@ package org.widgetgateway.simulator;
 import java.time.Clock;
 import java.util.List;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -94,8 +95,11 @@ class SimulatorController {
 	@GetMapping("/unstable/org.matrix.msc4143/rtc/transports")
 	Map<String, Object> rtcTransports() {
 		String base = ServletUriComponentsBuilder.fromCurrentContextPath().build().toUriString();
-		return Map.of("rtc_transports", List.of(Map.of("type", "livekit", "livekit_service_url",
-				base + SimulatedLivekitService.PATH, "url", SimulatedLivekitService.SFU_URL)));
+		Map<String, Object> livekit = new LinkedHashMap<>();
+		livekit.put("type", "livekit");
+		livekit.put("livekit_service_url", base + SimulatedLivekitService.PATH);
+		livekit.put("url", SimulatedLivekitService.SFU_URL);
+		return Map.of("rtc_transports", List.of(livekit));
 	}
 
 	/**
