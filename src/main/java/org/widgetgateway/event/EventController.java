@@ -1,5 +1,7 @@
 package org.widgetgateway.event;
 
+import java.util.List;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -12,6 +14,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.MediaType;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -133,6 +136,51 @@ class EventController {
 					example = "restart") @PathVariable("action") String action) {
 		this.events.updateDelayedEvent(widget, delayId, action, null).block();
 		return EmptyResponse.INSTANCE;
+	}
+
+	@GetMapping("/delayed_events")
+	@Operation(summary = "The widget's own scheduled delayed events",
+			description = "The gateway's own endpoint (the widget API has no listing action): the delayed events "
+					+ "the homeserver has scheduled for the widget's account whose delay id this widget was given, "
+					+ "soonest due first, with the time left until each is sent (`remaining_ms`, by the gateway's "
+					+ "clock). Never another widget's, even on a shared account. Kept in the gateway's memory: after a "
+					+ "restart of the gateway, the events scheduled since.")
+	@ApiResponse(responseCode = "200", description = "The events", content = @Content(mediaType = "application/json",
+			schema = @Schema(implementation = DelayedEventsResponse.class), examples = @ExampleObject(value = """
+					{"delayed_events": [{"delay_id": "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g",
+					  "room_id": "!demo:localhost", "type": "org.matrix.msc3401.call.member",
+					  "state_key": "_@demo:localhost_DEV_m.call", "delay_ms": 10000, "remaining_ms": 6204,
+					  "content": {}}]}""")))
+	@ApiErrors
+	@HomeserverErrors
+	DelayedEventsResponse delayedEvents(@AuthenticationPrincipal Widget widget) {
+		return new DelayedEventsResponse(this.events.delayedEvents(widget).block());
+	}
+
+	@GetMapping("/delayed_events/{delay_id}")
+	@Operation(summary = "One of the widget's own scheduled delayed events",
+			description = "404 `M_NOT_FOUND` for an id this widget was not given (without asking the homeserver) "
+					+ "and for one the homeserver no longer has scheduled.")
+	@ApiResponse(responseCode = "200", description = "The event", content = @Content(mediaType = "application/json",
+			schema = @Schema(implementation = OwnDelayedEvent.class), examples = @ExampleObject(value = """
+					{"delay_id": "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g", "room_id": "!demo:localhost",
+					 "type": "org.matrix.msc3401.call.member", "state_key": "_@demo:localhost_DEV_m.call",
+					 "delay_ms": 10000, "remaining_ms": 6204, "content": {}}""")))
+	@ApiErrors
+	@HomeserverErrors
+	OwnDelayedEvent delayedEvent(@AuthenticationPrincipal Widget widget, @Parameter(
+			example = "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g") @PathVariable("delay_id") String delayId) {
+		return this.events.delayedEvent(widget, delayId).block();
+	}
+
+	/**
+	 * The widget's scheduled delayed events.
+	 *
+	 * @param delayedEvents the events, soonest due first
+	 */
+	@Schema(name = "DelayedEventsResponse")
+	record DelayedEventsResponse(@JsonProperty("delayed_events") List<OwnDelayedEvent> delayedEvents) {
+
 	}
 
 	/**

@@ -4,7 +4,9 @@ import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.HexFormat;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.jspecify.annotations.Nullable;
@@ -22,6 +24,7 @@ import org.widgetgateway.homeserver.HomeserverDiscovery;
 import org.widgetgateway.homeserver.HomeserverException;
 import org.widgetgateway.homeserver.MatrixAccount;
 import org.widgetgateway.homeserver.OutgoingEvent;
+import org.widgetgateway.homeserver.ScheduledEvent;
 import org.widgetgateway.homeserver.SentEvent;
 import org.widgetgateway.observability.WidgetActions;
 import org.widgetgateway.observability.WidgetActions.Action;
@@ -65,13 +68,16 @@ public class EventService {
 
 	private final WidgetActions actions;
 
+	private final HandedOut handedOut;
+
 	private final Clock clock = Clock.systemUTC();
 
 	private final AtomicLong transactions = new AtomicLong();
 
 	EventService(HomeserverClient homeserver, HomeserverDiscovery discovery, DelayIds delayIds,
 			IdempotentRequests idempotentRequests, LostSends lostSends, HomeserverFailures failures,
-			WidgetActions actions) {
+			WidgetActions actions, HandedOut handedOut) {
+		this.handedOut = handedOut;
 		this.homeserver = homeserver;
 		this.discovery = discovery;
 		this.delayIds = delayIds;
@@ -151,6 +157,7 @@ public class EventService {
 			return new SendEventResponse(event.roomId(), sent.eventId(), null);
 		}
 		this.lostSends.handedOut(event, delayId);
+		this.handedOut.add(widget.id(), delayId);
 		this.actions.delayedEvent(widget.id(), "scheduled");
 		return new SendEventResponse(event.roomId(), null, this.delayIds.issue(widget.id(), delayId));
 	}
@@ -210,8 +217,73 @@ public class EventService {
 					DELAYED_EVENT_NOT_FOUND + ": this widget has no scheduled delayed event " + delayId));
 	}
 
+	/**
+	 * The widget's own scheduled delayed events: those the homeserver lists of the
+	 * widget's account whose delay id the gateway handed this widget.
+	 * @param widget the calling widget
+	 * @return the events, soonest due first
+	 */
+	public Mono<List<OwnDelayedEvent>> delayedEvents(Widget widget) {
+		Action recorded = this.actions.start(widget.id(), "list_delayed_events");
+		return this.actions.record(recorded, Mono.defer(() -> {
+			Set<String> own = this.handedOut.of(widget.id());
+			if (own.isEmpty()) {
+				return Mono.just(List.<OwnDelayedEvent>of());
+			}
+			return listed(widget)
+				.map((scheduled) -> scheduled.stream()
+					.filter((event) -> own.contains(event.delayId()))
+					.map((event) -> own(widget, event))
+					.sorted(Comparator.comparingLong(OwnDelayedEvent::remainingMs))
+					.toList())
+				.doOnSuccess((events) -> recorded.calledHomeserver());
+		}));
+	}
+
+	/**
+	 * One of the widget's own scheduled delayed events.
+	 * @param widget the calling widget
+	 * @param delayId the delay id that {@code send_event} gave the widget
+	 * @return the event; a 404 for an id the widget was not given (without asking the
+	 * homeserver) or one the homeserver no longer has scheduled
+	 */
+	public Mono<OwnDelayedEvent> delayedEvent(Widget widget, String delayId) {
+		Action recorded = this.actions.start(widget.id(), "get_delayed_event").delayId(delayId);
+		return this.actions.record(recorded, Mono.defer(() -> {
+			String homeserverDelayId = homeserverDelayId(widget, delayId);
+			return listed(widget)
+				.flatMap((scheduled) -> Mono.justOrEmpty(
+						scheduled.stream().filter((event) -> event.delayId().equals(homeserverDelayId)).findFirst()))
+				.doOnSuccess((event) -> recorded.calledHomeserver())
+				.map((event) -> own(widget, event))
+				.switchIfEmpty(
+						Mono.error(() -> WidgetApiException.notFound(DELAYED_EVENT_NOT_FOUND, DELAYED_EVENT_NOT_FOUND
+								+ ": " + delayId + " is no longer scheduled (it was sent, cancelled or fired)")));
+		}));
+	}
+
+	private Mono<List<ScheduledEvent>> listed(Widget widget) {
+		return this.homeserver.scheduledEvents(widget.account())
+			.onErrorMap(HomeserverException.class,
+					(ex) -> this.failures.toWidget("Error listing delayed events", ex, widget.account()));
+	}
+
+	private OwnDelayedEvent own(Widget widget, ScheduledEvent event) {
+		Long runningSince = event.runningSince();
+		long remaining = (runningSince != null) ? Math.max(0, runningSince + event.delay() - this.clock.millis())
+				: event.delay();
+		return new OwnDelayedEvent(this.delayIds.issue(widget.id(), event.delayId()), event.roomId(), event.type(),
+				event.stateKey(), event.delay(), remaining, event.content());
+	}
+
 	private Mono<Void> update(Widget widget, String homeserverDelayId, DelayedEventAction action) {
+		this.handedOut.touch(widget.id(), homeserverDelayId);
 		return this.homeserver.updateDelayedEvent(widget.account(), homeserverDelayId, action)
+			.doOnSuccess((ignored) -> {
+				if (action != DelayedEventAction.RESTART) {
+					this.handedOut.remove(widget.id(), homeserverDelayId);
+				}
+			})
 			.doOnSuccess((ignored) -> updated(widget, action))
 			.onErrorMap(HomeserverException.class, (ex) -> this.failures.toWidget(UPDATE_FAILED, ex, widget.account()));
 	}

@@ -247,8 +247,16 @@ public class HomeserverClient {
 		if (delayId == null || roomId == null || type == null || delay == null) {
 			return Optional.empty();
 		}
-		return Optional.of(new ScheduledEvent(delayId, roomId, type, text(event, "state_key"), delay,
-				number(event, "running_since"), event.path("content")));
+		// The unstable listing says when the delay began; the stable one when the event
+		// is
+		// due.
+		Long runningSince = number(event, "running_since");
+		Long scheduledAt = number(event, "scheduled_at");
+		if (runningSince == null && scheduledAt != null) {
+			runningSince = scheduledAt - delay;
+		}
+		return Optional.of(new ScheduledEvent(delayId, roomId, type, text(event, "state_key"), delay, runningSince,
+				event.path("content")));
 	}
 
 	/**

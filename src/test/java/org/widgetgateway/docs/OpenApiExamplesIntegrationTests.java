@@ -72,7 +72,7 @@ class OpenApiExamplesIntegrationTests {
 				}
 			});
 		}));
-		assertThat(operations).hasSize(13);
+		assertThat(operations).hasSize(15);
 	}
 
 	@Test
