@@ -91,6 +91,9 @@ class DemoWidgetEnvironmentPostProcessor implements EnvironmentPostProcessor, Or
 		demo.put("gateway.widgets.demo.capabilities[10]", Capabilities.RTC_TRANSPORTS);
 		demo.put("gateway.widgets.demo.capabilities[11]", Capabilities.LIVEKIT_GET_TOKEN);
 		demo.put("gateway.widgets.demo.capabilities[12]", Capabilities.LIVEKIT_DELEGATE_DELAYED_LEAVE);
+		// Who is in the room, which matrix-js-sdk's MatrixRTC session checks.
+		demo.put("gateway.widgets.demo.capabilities[13]", "org.matrix.msc2762.receive.state_event:m.room.member");
+		demo.put("gateway.widgets.demo.capabilities[14]", "org.matrix.msc2762.receive.state_event:m.room.create");
 		demo.put("gateway.widgets.demo.openid", "allowed");
 		demo.put("gateway.widgets.watcher.token", WATCHER_TOKEN);
 		demo.put("gateway.widgets.watcher.room-id", SimulatorConfiguration.DEMO_ROOM);

@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 import org.springframework.context.SmartLifecycle;
@@ -104,7 +105,21 @@ class SimulatedHomeserver implements SmartLifecycle {
 			thread.setDaemon(true);
 			return thread;
 		});
-		roomIds.forEach((roomId) -> this.rooms.put(roomId, new Room(roomId)));
+		roomIds.forEach(this::create);
+	}
+
+	/**
+	 * Creates a room: it exists and the simulator's user is in it, as client libraries
+	 * check (matrix-js-sdk counts a call member only when its user has joined the room).
+	 */
+	private synchronized void create(String roomId) {
+		Room room = new Room(roomId);
+		this.rooms.put(roomId, room);
+		long now = now();
+		append(room, "m.room.create", "",
+				JsonNodeFactory.instance.objectNode().put("creator", USER_ID).put("room_version", "10"), null, now);
+		append(room, "m.room.member", USER_ID,
+				JsonNodeFactory.instance.objectNode().put("membership", "join").put("displayname", "demo"), null, now);
 	}
 
 	/**

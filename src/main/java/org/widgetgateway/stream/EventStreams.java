@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import com.github.benmanes.caffeine.cache.AsyncCache;
@@ -164,19 +165,26 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			SyncLoop loop;
 			Listener listener;
 			Joined joined;
+			// What the stream pushes: the grant, narrowed to what the widget approves
+			// once
+			// it
+			// replies to the capabilities request, as a widget host pushes only what was
+			// approved.
+			AtomicReference<Capabilities> allowed = new AtomicReference<>(widget.capabilities());
 			synchronized (this.loops) {
 				loop = this.loops.computeIfAbsent(widget.account(), (account) -> new SyncLoop(account, this.homeserver,
 						this.jsonMapper, this.pollTimeout, HISTORY));
 				Position resumeFrom = Position.parse(lastEventId, loop.epoch);
-				listener = new Listener(widget, (numbered) -> emit(sink, widget, loop, numbered, resumeFrom));
+				listener = new Listener(widget,
+						(numbered) -> emit(sink, widget, allowed.get(), loop, numbered, resumeFrom));
 				joined = loop.add(listener, (resumeFrom != null) ? resumeFrom.resumeAfter() : null);
 			}
 			long startedAt = loop.lastNumber();
 			Position start = new Position(loop.epoch, startedAt, Integer.MAX_VALUE);
 			// A host starts the conversation: it asks a widget that starts afresh for the
 			// capabilities it wants, and tells it which were approved when it replies.
-			HostRequest capabilities = joined.resumes() ? null
-					: new HostRequest(widget.id(), "wg-capabilities-" + this.requests.incrementAndGet(), (notify) -> {
+			HostRequest capabilities = joined.resumes() ? null : new HostRequest(widget.id(),
+					"wg-capabilities-" + this.requests.incrementAndGet(), allowed, (notify) -> {
 						synchronized (loop) {
 							sink.tryEmitNext(notify);
 						}
@@ -239,9 +247,9 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 		});
 	}
 
-	private void emit(Sinks.Many<ServerSentEvent<JsonNode>> sink, Widget widget, SyncLoop loop, Numbered numbered,
-			@Nullable Position resumeFrom) {
-		List<ObjectNode> envelopes = envelopes(widget, numbered);
+	private void emit(Sinks.Many<ServerSentEvent<JsonNode>> sink, Widget widget, Capabilities capabilities,
+			SyncLoop loop, Numbered numbered, @Nullable Position resumeFrom) {
+		List<ObjectNode> envelopes = envelopes(widget, capabilities, numbered);
 		for (int i = 0; i < envelopes.size(); i++) {
 			if (resumeFrom != null && numbered.number() == resumeFrom.number() && i <= resumeFrom.index()) {
 				continue;
@@ -265,8 +273,7 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	 * {@code send_event} and an {@code update_state}; a state change outside the timeline
 	 * only an {@code update_state}.
 	 */
-	private List<ObjectNode> envelopes(Widget widget, Numbered numbered) {
-		Capabilities capabilities = widget.capabilities();
+	private List<ObjectNode> envelopes(Widget widget, Capabilities capabilities, Numbered numbered) {
 		if (!numbered.roomId().equals(widget.roomId()) && !capabilities.canUseTimeline(numbered.roomId())) {
 			return List.of();
 		}
@@ -339,9 +346,10 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	 * {@code POST /v1/transport}. A reply to the {@code capabilities} request that opened
 	 * one of its streams is approved as {@code request_capabilities} is (the widget's
 	 * grant, intersected with what it asks for) and answered on that stream with
-	 * {@code notify_capabilities} ({@code requested}, {@code approved}). Replies to
-	 * pushes ({@code send_event}, {@code update_state}, {@code notify_capabilities}) are
-	 * acknowledgements: nothing waits for them.
+	 * {@code notify_capabilities} ({@code requested}, {@code approved}); from then on
+	 * that stream pushes only what was approved. Replies to pushes ({@code send_event},
+	 * {@code update_state}, {@code notify_capabilities}) are acknowledgements: nothing
+	 * waits for them.
 	 * @param widget the widget that replies
 	 * @param requestId the request's id
 	 * @param action the request's action
@@ -367,6 +375,7 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 		}
 		List<String> asked = requested.valueStream().map(JsonNode::stringValue).toList();
 		return this.widgets.approve(widget, asked).doOnNext((approved) -> {
+			request.allowed().set(Capabilities.of(approved));
 			ObjectNode data = this.jsonMapper.createObjectNode();
 			data.set("requested", this.jsonMapper.valueToTree(asked));
 			data.set("approved", this.jsonMapper.valueToTree(approved));
@@ -381,9 +390,11 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	 *
 	 * @param widgetId the widget
 	 * @param requestId the request's id
+	 * @param allowed what the stream pushes, narrowed to what the widget approves
 	 * @param answer puts the host's answer to the reply on the stream
 	 */
-	private record HostRequest(String widgetId, String requestId, Consumer<ServerSentEvent<JsonNode>> answer) {
+	private record HostRequest(String widgetId, String requestId, AtomicReference<Capabilities> allowed,
+			Consumer<ServerSentEvent<JsonNode>> answer) {
 
 		Key key() {
 			return new Key(this.widgetId, this.requestId);

@@ -305,6 +305,22 @@ class SimulatorIntegrationTests {
 					.isEqualTo("[\"org.matrix.msc4157.send.delayed_event\",\"m.always_on_screen\"]");
 				assertThat(data.path("approved").toString()).isEqualTo("[\"org.matrix.msc4157.send.delayed_event\"]");
 			});
+			// From now on the stream pushes what was approved: no call member state,
+			// which a
+			// stream that did not narrow its capabilities gets.
+			try (SseTestClient unnarrowed = new SseTestClient(this.port, "/v1/events", DEMO, null)) {
+				assertThat(unnarrowed.next(Duration.ofSeconds(20))).isNotNull().containsEntry("event", "update_state");
+				String member = joined("NARROWED");
+				await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+					Map<String, String> next = unnarrowed.next(Duration.ofMillis(200));
+					assertThat(next).isNotNull();
+					assertThat(next.get("data")).contains(member);
+				});
+				Map<String, String> pushed;
+				while ((pushed = stream.next(Duration.ofSeconds(2))) != null) {
+					assertThat(pushed.get("data")).as("pushed after narrowing").doesNotContain(member);
+				}
+			}
 			Response again = this.http.post("/v1/transport", DEMO, reply.formatted("demo", requestId));
 			assertThat(again.status()).as("answered once").isEqualTo(404);
 			assertThat(again.json().path("detail").stringValue()).contains("No capabilities request " + requestId);
