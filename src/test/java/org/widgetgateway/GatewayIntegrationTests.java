@@ -664,6 +664,54 @@ class GatewayIntegrationTests {
 		}
 	}
 
+	@Test
+	void toDeviceMessagesAndTurnServersReachTheStreamOfAWidgetThatMayHaveThem() throws Exception {
+		String sync = "/_matrix/client/v3/sync";
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", absent())
+			.willReturn(okJson("{\"next_batch\": \"s1\"}")));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s1"))
+			.willReturn(okJson("""
+					{"next_batch": "s2", "to_device": {"events": [
+					  {"sender": "@bob:example.org", "type": "io.element.call.encryption_keys",
+					   "content": {"keys": [{"index": 0, "key": "k"}], "call_id": ""}},
+					  {"sender": "@bob:example.org", "type": "m.room_key_request", "content": {}}]}}""")
+				.withFixedDelay(1000)));
+		this.homeserver.stubFor(get(urlPathEqualTo(sync)).withQueryParam("since", equalTo("s2"))
+			.willReturn(okJson("{\"next_batch\": \"s2\"}").withFixedDelay(1000)));
+		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/v3/voip/turnServer")).willReturn(okJson("""
+				{"uris": ["turn:turn.example.org:3478?transport=udp"], "username": "1700000000:@gateway:example.org",
+				 "password": "secret", "ttl": 86400}""")));
+
+		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", "rtc-token", null)) {
+			assertThat(stream.status()).isEqualTo(200);
+			Map<String, String> toDevice = stream.next(Duration.ofSeconds(20));
+			assertThat(toDevice).isNotNull().containsEntry("event", "send_to_device");
+			JsonNode message = JsonMapper.shared().readTree(toDevice.get("data")).path("data");
+			assertThat(message.path("type").stringValue()).isEqualTo("io.element.call.encryption_keys");
+			assertThat(message.path("sender").stringValue()).isEqualTo("@bob:example.org");
+			assertThat(message.path("encrypted").booleanValue()).isFalse();
+
+			HttpTestClient.Response watched = this.http.post("/v1/transport", "rtc-token",
+					"""
+							{"api": "fromWidget", "widgetId": "rtc", "requestId": "widgetapi-turn", "action": "watch_turn_servers",
+							 "data": {}}""");
+			assertThat(watched.json().path("response").isEmpty()).as(watched.body()).isTrue();
+			Map<String, String> turn = stream.next(Duration.ofSeconds(20));
+			assertThat(turn).isNotNull().containsEntry("event", "update_turn_servers");
+			JsonNode servers = JsonMapper.shared().readTree(turn.get("data")).path("data");
+			assertThat(servers.path("uris").path(0).stringValue())
+				.isEqualTo("turn:turn.example.org:3478?transport=udp");
+			assertThat(servers.path("password").stringValue()).isEqualTo("secret");
+			assertThat(stream.next(Duration.ofMillis(1500))).as("the key request it may not receive").isNull();
+		}
+		finally {
+			this.context.getBean(EventStreams.class).destroy();
+			this.http.post("/v1/transport", "rtc-token", """
+					{"api": "fromWidget", "widgetId": "rtc", "requestId": "widgetapi-unturn",
+					 "action": "unwatch_turn_servers", "data": {}}""");
+		}
+	}
+
 	/**
 	 * A sticky MatrixRTC membership as /sync serves it, with the time it stays sticky.
 	 */

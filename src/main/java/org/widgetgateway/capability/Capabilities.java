@@ -53,6 +53,16 @@ public final class Capabilities {
 
 	private static final String TIMELINE_PREFIX = "org.matrix.msc2762.timeline:";
 
+	private static final String SEND_TO_DEVICE_PREFIX = "org.matrix.msc3819.send.to_device:";
+
+	private static final String RECEIVE_TO_DEVICE_PREFIX = "org.matrix.msc3819.receive.to_device:";
+
+	/** Keep the widget on screen (a host without a screen has nothing to keep). */
+	public static final String ALWAYS_ON_SCREEN = "m.always_on_screen";
+
+	/** Watch the homeserver's TURN servers (MSC3846). */
+	public static final String TURN_SERVERS = "town.robin.msc3846.turn_servers";
+
 	private static final String ANY_ROOM = "*";
 
 	private final List<String> granted;
@@ -119,6 +129,17 @@ public final class Capabilities {
 			}
 			return Optional
 				.of("unknown delayed-event capability; use " + SEND_DELAYED_EVENT + " or " + UPDATE_DELAYED_EVENT);
+		}
+		if (capability.startsWith("org.matrix.msc3819.")) {
+			String type = capability.startsWith(SEND_TO_DEVICE_PREFIX)
+					? capability.substring(SEND_TO_DEVICE_PREFIX.length())
+					: capability.startsWith(RECEIVE_TO_DEVICE_PREFIX)
+							? capability.substring(RECEIVE_TO_DEVICE_PREFIX.length()) : null;
+			if (type == null) {
+				return Optional.of("unknown to-device capability; use " + SEND_TO_DEVICE_PREFIX + "<type> or "
+						+ RECEIVE_TO_DEVICE_PREFIX + "<type>");
+			}
+			return type.isEmpty() ? Optional.of("the event type is missing") : Optional.empty();
 		}
 		if (capability.startsWith("org.matrix.msc4407.") || capability.startsWith("org.matrix.msc4515.")
 				|| capability.startsWith("org.matrix.msc4533.")) {
@@ -204,6 +225,16 @@ public final class Capabilities {
 	 */
 	public boolean has(String capability) {
 		return this.granted.contains(capability);
+	}
+
+	/** Whether the widget may send to-device messages of this type (MSC3819). */
+	public boolean canSendToDevice(String type) {
+		return this.granted.contains(SEND_TO_DEVICE_PREFIX + type);
+	}
+
+	/** Whether the widget may receive to-device messages of this type (MSC3819). */
+	public boolean canReceiveToDevice(String type) {
+		return this.granted.contains(RECEIVE_TO_DEVICE_PREFIX + type);
 	}
 
 	/** Whether the widget may cancel, restart or send its delayed events. */

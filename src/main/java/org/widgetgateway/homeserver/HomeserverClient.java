@@ -281,6 +281,33 @@ public class HomeserverClient {
 	}
 
 	/**
+	 * Sends to-device messages in the clear ({@code PUT /sendToDevice}); repeated after a
+	 * transient failure, since the transaction id makes a repeat harmless.
+	 * @param account the account that sends them
+	 * @param type the event type
+	 * @param txnId the transaction id
+	 * @param messages the messages: user id, then device id (or {@code *}), then content
+	 * @return completes when the homeserver took them
+	 */
+	public Mono<Void> sendToDevice(MatrixAccount account, String type, String txnId, JsonNode messages) {
+		ObjectNode body = this.http.jsonMapper().createObjectNode();
+		body.set("messages", messages);
+		return repeatable(this.http.call(account, HttpMethod.PUT,
+				HomeserverHttp.path("/_matrix/client/v3/sendToDevice/{eventType}/{txnId}", type, txnId), body))
+			.then();
+	}
+
+	/**
+	 * The TURN servers the homeserver offers the account ({@code GET /voip/turnServer}).
+	 * @param account the account
+	 * @return {@code uris}, {@code username}, {@code password}, {@code ttl} (seconds)
+	 */
+	public Mono<JsonNode> turnServers(MatrixAccount account) {
+		return repeatable(this.http.call(account, HttpMethod.GET,
+				HomeserverHttp.path("/_matrix/client/v3/voip/turnServer"), null));
+	}
+
+	/**
 	 * The homeserver's {@code /_matrix/client/versions} answer, as it gives it.
 	 * @return the answer
 	 */

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -101,6 +102,11 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 
 	private final WidgetService widgets;
 
+	/** How to put a toWidget request on each open stream, by widget. */
+	private final Map<String, Set<Consumer<ServerSentEvent<JsonNode>>>> pushers = new ConcurrentHashMap<>();
+
+	private final TurnServers turnServers;
+
 	/** The host's requests awaiting their widget's reply, one per open stream at most. */
 	private final Map<HostRequest.Key, HostRequest> hostRequests = new ConcurrentHashMap<>();
 
@@ -136,6 +142,7 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			GatewayProperties properties, WidgetActions actions, ObjectProvider<MeterRegistry> registry) {
 		this.homeserver = homeserver;
 		this.widgets = widgets;
+		this.turnServers = new TurnServers(homeserver, jsonMapper);
 		this.failures = failures;
 		this.jsonMapper = jsonMapper;
 		this.actions = actions;
@@ -183,12 +190,19 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			Position start = new Position(loop.epoch, startedAt, Integer.MAX_VALUE);
 			// A host starts the conversation: it asks a widget that starts afresh for the
 			// capabilities it wants, and tells it which were approved when it replies.
+			Consumer<ServerSentEvent<JsonNode>> pusher = (request) -> {
+				synchronized (loop) {
+					sink.tryEmitNext(request);
+				}
+			};
+			this.pushers.computeIfAbsent(widget.id(), (id) -> new CopyOnWriteArraySet<>()).add(pusher);
+			ObjectNode turnServers = this.turnServers.current(widget);
+			if (turnServers != null) {
+				pusher.accept(hostRequest("update_turn_servers", turnServers, widget,
+						"wg-turn-" + this.requests.incrementAndGet()));
+			}
 			HostRequest capabilities = joined.resumes() ? null : new HostRequest(widget.id(),
-					"wg-capabilities-" + this.requests.incrementAndGet(), allowed, (notify) -> {
-						synchronized (loop) {
-							sink.tryEmitNext(notify);
-						}
-					});
+					"wg-capabilities-" + this.requests.incrementAndGet(), allowed, pusher);
 			if (capabilities != null) {
 				this.hostRequests.put(capabilities.key(), capabilities);
 			}
@@ -219,6 +233,10 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 				})
 				.takeUntilOther(this.shutdown.asMono())
 				.doFinally((signal) -> {
+					this.pushers.computeIfPresent(widget.id(), (id, open) -> {
+						open.remove(pusher);
+						return open.isEmpty() ? null : open;
+					});
 					if (capabilities != null) {
 						this.hostRequests.remove(capabilities.key(), capabilities);
 					}
@@ -274,6 +292,12 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	 * only an {@code update_state}.
 	 */
 	private List<ObjectNode> envelopes(Widget widget, Capabilities capabilities, Numbered numbered) {
+		if (numbered.source() == Source.TO_DEVICE) {
+			// In the clear: the gateway decrypts nothing.
+			return capabilities.canReceiveToDevice(numbered.event().path("type").asString())
+					? List.of(envelope("send_to_device", numbered.event().deepCopy().put("encrypted", false)))
+					: List.of();
+		}
 		if (!numbered.roomId().equals(widget.roomId()) && !capabilities.canUseTimeline(numbered.roomId())) {
 			return List.of();
 		}
@@ -383,6 +407,47 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 				.accept(hostRequest("notify_capabilities", data, widget,
 						"wg-notify-" + this.requests.incrementAndGet()));
 		}).then();
+	}
+
+	/**
+	 * Starts pushing the homeserver's TURN servers to the widget's streams
+	 * ({@code watch_turn_servers}, MSC3846): now, and again before they expire.
+	 * @param widget the widget
+	 * @return completes once watching; a refusal without the capability, or when the
+	 * homeserver offers no TURN servers
+	 */
+	public Mono<Void> watchTurnServers(Widget widget) {
+		return Mono.defer(() -> {
+			checkTurnCapability(widget);
+			return this.turnServers.watch(widget, (action, data) -> {
+				Set<Consumer<ServerSentEvent<JsonNode>>> open = this.pushers.get(widget.id());
+				if (open == null || open.isEmpty()) {
+					return false;
+				}
+				open.forEach((pusher) -> pusher
+					.accept(hostRequest(action, data, widget, "wg-turn-" + this.requests.incrementAndGet())));
+				return true;
+			});
+		});
+	}
+
+	/**
+	 * Stops pushing TURN servers ({@code unwatch_turn_servers}).
+	 * @param widget the widget
+	 * @return completes at once; a refusal without the capability
+	 */
+	public Mono<Void> unwatchTurnServers(Widget widget) {
+		return Mono.fromRunnable(() -> {
+			checkTurnCapability(widget);
+			this.turnServers.unwatch(widget);
+		});
+	}
+
+	private static void checkTurnCapability(Widget widget) {
+		if (!widget.capabilities().has(Capabilities.TURN_SERVERS)) {
+			throw WidgetApiException.forbidden("Missing capability",
+					"Missing capability for " + Capabilities.TURN_SERVERS);
+		}
 	}
 
 	/**

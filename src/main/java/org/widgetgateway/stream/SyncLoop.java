@@ -221,6 +221,7 @@ final class SyncLoop {
 						.path("events")
 						.forEach((event) -> noteSticky(room.getKey(), event));
 				});
+				batch.path("to_device").path("events").forEach(this::dispatchToDevice);
 				// What is sticky now, for the streams that opened before this answer:
 				// every later
 				// event reaches them live.
@@ -268,9 +269,20 @@ final class SyncLoop {
 							.path("events")
 							.forEach((event) -> dispatch(room.getKey(), event, Source.STICKY));
 					});
+					batch.path("to_device").path("events").forEach(this::dispatchToDevice);
 				}
 				poll();
 			}, (ex) -> failed(ex, generation));
+	}
+
+	/**
+	 * A to-device message for the account's device: the homeserver delivers each once, to
+	 * this loop, which hands it to the streams of the widgets acting as the account.
+	 */
+	private void dispatchToDevice(JsonNode message) {
+		if (message instanceof ObjectNode object && object.path("type").isString() && ClientEvents.isPassable(object)) {
+			record(new Numbered(++this.lastNumber, "", object, Source.TO_DEVICE));
+		}
 	}
 
 	private void noteSticky(String roomId, JsonNode event) {
@@ -289,7 +301,10 @@ final class SyncLoop {
 		if (source == Source.STICKY && !newlySticky) {
 			return;
 		}
-		Numbered numbered = new Numbered(++this.lastNumber, roomId, object, source);
+		record(new Numbered(++this.lastNumber, roomId, object, source));
+	}
+
+	private void record(Numbered numbered) {
 		this.history.addLast(numbered);
 		if (this.history.size() > this.historySize) {
 			this.history.removeFirst();
@@ -377,7 +392,10 @@ final class SyncLoop {
 		/**
 		 * A room's {@code msc4354_sticky} section: a sticky event outside the timeline.
 		 */
-		STICKY
+		STICKY,
+
+		/** The {@code to_device} section: a message for the account's device. */
+		TO_DEVICE
 
 	}
 

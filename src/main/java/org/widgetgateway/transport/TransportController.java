@@ -54,8 +54,12 @@ class TransportController {
 					carries `notify_capabilities` with what was requested and approved. \
 					Actions: `supported_api_versions`, `content_loaded`, `send_event`, \
 					`org.matrix.msc4157.update_delayed_event` (also `update_delayed_event` and \
-					`org.matrix.msc4157.update.delayed_event`) and `org.matrix.msc2974.request_capabilities` \
-					(answered with the approved subset). Action errors come back in `response.error`, with \
+					`org.matrix.msc4157.update.delayed_event`), `org.matrix.msc2876.read_events`, `get_openid`, \
+					`org.matrix.msc4515.get_rtc_transports`, `org.matrix.msc4533.rtc_livekit_get_token`, \
+					`org.matrix.msc4533.rtc_livekit_delegate_delayed_leave`, `send_to_device` (in the clear \
+					only: the gateway holds no keys), `watch_turn_servers`, `unwatch_turn_servers`, \
+					`set_always_on_screen` and `org.matrix.msc2974.request_capabilities` (answered with the \
+					approved subset). Action errors come back in `response.error`, with \
 					`matrix_api_error` when the homeserver refused. The same envelope sent again (same `requestId`, \
 					action and data) gets the first answer and sends nothing; another request under a used \
 					`requestId` is a new request.""")

@@ -22,7 +22,10 @@ import org.widgetgateway.openid.OpenIdService;
 import org.widgetgateway.problem.WidgetApiException;
 import org.widgetgateway.read.ReadEventsRequest;
 import org.widgetgateway.read.ReadEventsService;
+import org.widgetgateway.capability.Capabilities;
 import org.widgetgateway.rtc.RtcService;
+import org.widgetgateway.stream.EventStreams;
+import org.widgetgateway.todevice.ToDeviceService;
 import org.widgetgateway.widget.Widget;
 import org.widgetgateway.widget.WidgetApiVersions;
 import org.widgetgateway.widget.WidgetService;
@@ -51,12 +54,18 @@ class WidgetApiTransport {
 
 	private final RtcService rtc;
 
+	private final ToDeviceService toDevice;
+
+	private final EventStreams streams;
+
 	private final JsonMapper jsonMapper;
 
 	WidgetApiTransport(EventService events, WidgetService widgets, OpenIdService openId, ReadEventsService reads,
-			RtcService rtc, JsonMapper jsonMapper) {
+			RtcService rtc, ToDeviceService toDevice, EventStreams streams, JsonMapper jsonMapper) {
 		this.events = events;
 		this.rtc = rtc;
+		this.toDevice = toDevice;
+		this.streams = streams;
 		this.widgets = widgets;
 		this.openId = openId;
 		this.reads = reads;
@@ -106,6 +115,12 @@ class WidgetApiTransport {
 				this.events.updateDelayedEvent(widget, text(data, "delay_id"), text(data, "action"), idempotencyKey)
 					.thenReturn(this.jsonMapper.createObjectNode());
 			case "get_openid" -> this.openId.openId(widget).map(this.jsonMapper::valueToTree);
+			case "send_to_device" -> this.toDevice.send(widget, data).thenReturn(this.jsonMapper.createObjectNode());
+			case "watch_turn_servers" ->
+				this.streams.watchTurnServers(widget).thenReturn(this.jsonMapper.createObjectNode());
+			case "unwatch_turn_servers" ->
+				this.streams.unwatchTurnServers(widget).thenReturn(this.jsonMapper.createObjectNode());
+			case "set_always_on_screen" -> alwaysOnScreen(widget);
 			case "org.matrix.msc4515.get_rtc_transports" -> this.rtc.transports(widget).map(JsonNode.class::cast);
 			case "org.matrix.msc4533.rtc_livekit_get_token" -> this.rtc.livekitToken(widget, data);
 			case "org.matrix.msc4533.rtc_livekit_delegate_delayed_leave" -> this.rtc.delegateDelayedLeave(widget, data);
@@ -115,6 +130,18 @@ class WidgetApiTransport {
 			default ->
 				Mono.error(WidgetApiException.badRequest("M_UNRECOGNIZED", "Unknown or unsupported action: " + action));
 		};
+	}
+
+	/**
+	 * A host without a screen has nothing to keep on it: with the capability, the request
+	 * is answered as done.
+	 */
+	private Mono<JsonNode> alwaysOnScreen(Widget widget) {
+		if (!widget.capabilities().has(Capabilities.ALWAYS_ON_SCREEN)) {
+			return Mono.error(WidgetApiException.forbidden("Missing capability",
+					"Missing capability for " + Capabilities.ALWAYS_ON_SCREEN));
+		}
+		return Mono.just(this.jsonMapper.createObjectNode());
 	}
 
 	private Mono<JsonNode> requestCapabilities(Widget widget, JsonNode data) {

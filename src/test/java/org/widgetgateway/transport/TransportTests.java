@@ -95,7 +95,7 @@ class TransportTests {
 					"""
 							{"api": "fromWidget", "widgetId": "call", "requestId": "widgetapi-1", "action": "supported_api_versions",
 							 "data": {},
-							 "response": {"supported_versions": ["0.0.1", "0.0.2", "org.matrix.msc2762", "org.matrix.msc2871", "org.matrix.msc2974", "org.matrix.msc2876", "org.matrix.msc2762_update_state", "org.matrix.msc4515", "org.matrix.msc4533"]}}""");
+							 "response": {"supported_versions": ["0.0.1", "0.0.2", "org.matrix.msc2762", "org.matrix.msc2871", "org.matrix.msc2974", "org.matrix.msc2876", "org.matrix.msc3819", "town.robin.msc3846", "org.matrix.msc2762_update_state", "org.matrix.msc4515", "org.matrix.msc4533"]}}""");
 	}
 
 	@Test
