@@ -98,10 +98,15 @@ public class Membership {
 		}
 		CountDownLatch stop = new CountDownLatch(1);
 		CountDownLatch left = new CountDownLatch(1);
+		int[] exitCode = { 1 };
 		Runtime.getRuntime().addShutdownHook(new Thread(() -> {
 			stop.countDown();
 			try {
-				left.await(15, TimeUnit.SECONDS);
+				if (left.await(15, TimeUnit.SECONDS)) {
+					// Ctrl-C or SIGTERM ended a clean leave: exit 0 (or 1 if the leave
+					// failed), as the Python example does, not the JVM's 130 or 143.
+					Runtime.getRuntime().halt(exitCode[0]);
+				}
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
@@ -123,6 +128,7 @@ public class Membership {
 			exit = 1;
 		}
 		finally {
+			exitCode[0] = exit;
 			left.countDown();
 		}
 		if (exit != 0) {

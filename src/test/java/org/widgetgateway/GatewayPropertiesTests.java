@@ -157,6 +157,24 @@ class GatewayPropertiesTests {
 	}
 
 	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void eachWidgetIsDescribedInOneStartupLineThatNeverShowsItsToken(CapturedOutput output) {
+		this.runner
+			.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
+					"gateway.homeserver.access-token=syt_gateway", "gateway.widgets.b.token=b-secret,b-next",
+					"gateway.widgets.b.room-id=!abc:example.org",
+					"gateway.widgets.b.capabilities=org.matrix.msc4157.send.delayed_event,m.always_on_screen",
+					"gateway.widgets.b.homeserver-access-token=syt_own")
+			.run((context) -> new WidgetRegistry(context.getBean(GatewayProperties.class)));
+
+		assertThat(output)
+			.contains("Widget b: room !abc:example.org, 2 capabilities, 2 tokens, acting as an "
+					+ "account of its own, OpenID blocked")
+			.doesNotContain("b-secret")
+			.doesNotContain("syt_own");
+	}
+
+	@Test
 	void severalTokensOfOneWidgetAreAllValidForRotation() {
 		ApplicationContextRunner runner = new ApplicationContextRunner()
 			.withUserConfiguration(PropertiesConfiguration.class)

@@ -3,8 +3,11 @@ package org.widgetgateway.homeserver;
 import java.util.function.Supplier;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.channel.ChannelOption;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -32,6 +35,9 @@ import org.widgetgateway.GatewayProperties;
  */
 @Configuration(proxyBeanMethods = false)
 class HomeserverConfiguration {
+
+	/** The gauge of the circuit breaker's state. */
+	static final String CIRCUIT_OPEN = "gateway.homeserver.circuit.open";
 
 	private static final Log logger = LogFactory.getLog(HomeserverConfiguration.class);
 
@@ -118,6 +124,22 @@ class HomeserverConfiguration {
 		return new HomeserverHttp(webClient, baseUrl(homeserver, environment), homeserver.accessToken(),
 				homeserver.responseTimeout(), homeserverCircuitBreakers.circuitBreaker(NAME),
 				homeserver.circuitBreaker().openFor(), answerMapper());
+	}
+
+	/**
+	 * The circuit breaker's state as a gauge: 1 while it refuses calls (open), 0.5 while
+	 * trial calls go through (half open), 0 while closed.
+	 */
+	@Bean
+	MeterBinder homeserverCircuitBreakerGauge(CircuitBreakerRegistry homeserverCircuitBreakers) {
+		CircuitBreaker breaker = homeserverCircuitBreakers.circuitBreaker(NAME);
+		return (registry) -> Gauge.builder(CIRCUIT_OPEN, breaker, (watched) -> switch (watched.getState()) {
+			case OPEN, FORCED_OPEN -> 1.0;
+			case HALF_OPEN -> 0.5;
+			default -> 0.0;
+		})
+			.description("Whether the homeserver's circuit breaker refuses calls: 1 open, 0.5 half open, 0 closed")
+			.register(registry);
 	}
 
 	@Bean

@@ -177,7 +177,7 @@ public class HomeserverDiscovery {
 		String message = expected ? ex.getMessage() : "unexpected failure";
 		String previous = this.lastFailure;
 		this.lastFailure = message;
-		String line = "Could not learn what the homeserver offers (" + message
+		String line = "Could not learn what the homeserver at " + this.http.baseUrl() + " offers (" + message
 				+ "); delayed events wait until it answers";
 		if (message.equals(previous)) {
 			logger.debug(line);

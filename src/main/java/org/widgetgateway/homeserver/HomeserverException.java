@@ -79,8 +79,31 @@ public class HomeserverException extends RuntimeException {
 	 * answer.
 	 */
 	static HomeserverException unreachable(Throwable cause) {
-		return new HomeserverException(Kind.UNAVAILABLE, "The homeserver could not be reached", null, 0, "M_UNKNOWN",
-				null, false, true, cause);
+		return new HomeserverException(Kind.UNAVAILABLE, "The homeserver could not be reached" + reason(cause), null, 0,
+				"M_UNKNOWN", null, false, true, cause);
+	}
+
+	/**
+	 * Why a connection failed, in words that name no host: widgets see it, and the
+	 * gateway's internal addresses are none of their business.
+	 */
+	private static String reason(Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof java.net.ConnectException) {
+				return " (connection refused)";
+			}
+			if (cause instanceof java.net.UnknownHostException) {
+				return " (unknown host name)";
+			}
+			if (cause instanceof javax.net.ssl.SSLException) {
+				return " (TLS handshake failed)";
+			}
+			if (cause instanceof java.net.SocketTimeoutException
+					|| cause instanceof io.netty.channel.ConnectTimeoutException) {
+				return " (connection timed out)";
+			}
+		}
+		return "";
 	}
 
 	/**

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -34,7 +35,21 @@ public class WidgetRegistry {
 			configured.tokenDigests().forEach((digest) -> widgets.put(digest, widget));
 		});
 		this.byTokenDigest = Map.copyOf(widgets);
+		new TreeMap<>(properties.widgets()).forEach(WidgetRegistry::describe);
 		warnOfSharedDevices(properties);
+	}
+
+	/**
+	 * One line per configured widget, so that an operator sees what was bound: never a
+	 * token, only which form it was given in.
+	 */
+	private static void describe(String id, GatewayProperties.Widget widget) {
+		int tokens = widget.token().size() + widget.tokenSha256().size();
+		String form = widget.tokenSha256().isEmpty() ? "token" : "token-sha256";
+		logger.info("Widget " + id + ": room " + widget.requiredRoomId() + ", " + widget.capabilities().size()
+				+ " capabilities, " + tokens + " " + form + ((tokens == 1) ? "" : "s") + ", acting as "
+				+ ((widget.homeserverAccessToken() != null) ? "an account of its own" : "the gateway's account")
+				+ ", OpenID " + widget.openid().name().toLowerCase(Locale.ROOT));
 	}
 
 	/**

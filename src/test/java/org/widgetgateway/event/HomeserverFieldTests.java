@@ -370,7 +370,8 @@ class HomeserverFieldTests {
 				.hasSize(3));
 		assertThat(output.getAll().lines()).filteredOn((line) -> line.contains(" WARN ") || line.contains(" ERROR "))
 			.singleElement(STRING)
-			.contains("Could not learn what the homeserver offers (The homeserver could not be reached)");
+			.contains("Could not learn what the homeserver at http://")
+			.contains(" offers (The homeserver could not be reached)");
 		assertThat(output.getAll()).doesNotContain("Exception thrown during asynchronous load")
 			.doesNotContain("onErrorDropped")
 			.doesNotContain("\tat ");

@@ -155,7 +155,8 @@ class ObservabilityIntegrationTests {
 
 			assertThat(scrape.body())
 				.containsPattern("gateway_event_streams\\{application=\"widget-gateway\",widget=\"demo\"} [1-9]")
-				.containsPattern("gateway_sync_loops\\{application=\"widget-gateway\"} [1-9]");
+				.containsPattern("gateway_sync_loops\\{application=\"widget-gateway\"} [1-9]")
+				.containsPattern("gateway_homeserver_circuit_open\\{application=\"widget-gateway\"} 0\\.0");
 		}
 	}
 
