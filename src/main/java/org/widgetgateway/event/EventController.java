@@ -178,7 +178,7 @@ class EventController {
 	 *
 	 * @param delayedEvents the events, soonest due first
 	 */
-	@Schema(name = "DelayedEventsResponse")
+	@Schema(name = "DelayedEventList")
 	record DelayedEventsResponse(@JsonProperty("delayed_events") List<OwnDelayedEvent> delayedEvents) {
 
 	}

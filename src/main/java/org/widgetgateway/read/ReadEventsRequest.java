@@ -21,11 +21,15 @@ public record ReadEventsRequest(
 				requiredMode = Schema.RequiredMode.REQUIRED) @Nullable String type,
 		@Schema(description = "For `m.room.message`: only events with this `msgtype`.") @Nullable String msgtype,
 		@Schema(description = "Read the room's current state instead of its timeline: a state key, or `true` for "
-				+ "any.", example = "true") @JsonProperty("state_key") @Nullable JsonNode stateKey,
-		@Schema(description = "The most timeline events to read, from 1; default 25, at most 100.",
+				+ "any.",
+				types = {
+						"string", "boolean" },
+				example = "true") @JsonProperty("state_key") @Nullable JsonNode stateKey,
+		@Schema(description = "The most timeline events to read, from 1; default 25, at most 100.", types = "integer",
 				example = "25") @Nullable JsonNode limit,
 		@Schema(description = "`\"*\"` or a list of room ids; absent, the widget's own room. Rooms other than "
-				+ "the widget's own need a timeline capability.") @JsonProperty("room_ids") @Nullable JsonNode roomIds,
-		@Schema(description = "Read only timeline events after this event id.") @Nullable String since) {
+				+ "the widget's own need a timeline capability.",
+				types = { "string", "array" }) @JsonProperty("room_ids") @Nullable JsonNode roomIds,
+		@Schema(description = "Read only timeline events after this event id.") @Nullable String since){
 
 }
