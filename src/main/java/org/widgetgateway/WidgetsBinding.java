@@ -1,12 +1,19 @@
 package org.widgetgateway;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationPropertiesBindHandlerAdvisor;
@@ -53,6 +60,13 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 	private static final ConfigurationPropertyName WIDGETS = ConfigurationPropertyName.of("gateway.widgets");
 
 	private static final int WIDGET_ELEMENTS = WIDGETS.getNumberOfElements() + 1;
+
+	private static final Log logger = LogFactory.getLog(WidgetsBinding.class);
+
+	/** The settings of a widget, as configuration names them. */
+	private static final Set<String> WIDGET_KEYS = Arrays.stream(Widget.class.getRecordComponents())
+		.map((component) -> component.getName().replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT))
+		.collect(Collectors.toCollection(TreeSet::new));
 
 	private final ConfigurableEnvironment environment;
 
@@ -121,6 +135,7 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 				views.add(source);
 			}
 		}
+		names.forEach((widget, byView) -> warnOfUnknownKeys(widget, byView.values()));
 		Binder binder = new Binder(views, new PropertySourcesPlaceholdersResolver(this.environment),
 				ApplicationConversionService.getSharedInstance());
 		Map<String, Widget> widgets = new LinkedHashMap<>();
@@ -134,6 +149,28 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 				.ifBound((bound) -> widgets.put(widget.getElement(WIDGET_ELEMENTS - 1, Form.ORIGINAL), bound));
 		});
 		return widgets;
+	}
+
+	/**
+	 * A key under a widget that is none of its settings binds to nothing: a misspelt
+	 * {@code capabilites} would silently grant nothing. Each is named once, with the
+	 * settings there are.
+	 */
+	private static void warnOfUnknownKeys(ConfigurationPropertyName widget,
+			Iterable<List<ConfigurationPropertyName>> names) {
+		Set<String> unknown = new TreeSet<>();
+		for (List<ConfigurationPropertyName> ofSource : names) {
+			for (ConfigurationPropertyName name : ofSource) {
+				if (name.getNumberOfElements() > WIDGET_ELEMENTS) {
+					String key = name.getElement(WIDGET_ELEMENTS, Form.DASHED);
+					if (!WIDGET_KEYS.contains(key)) {
+						unknown.add(key);
+					}
+				}
+			}
+		}
+		unknown.forEach((key) -> logger.warn(widget + "." + key + " is not a widget setting and is ignored; a widget "
+				+ "has " + String.join(", ", WIDGET_KEYS)));
 	}
 
 	/**

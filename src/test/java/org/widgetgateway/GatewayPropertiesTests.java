@@ -175,6 +175,24 @@ class GatewayPropertiesTests {
 	}
 
 	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void aKeyUnderAWidgetThatIsNoSettingIsWarnedOf(CapturedOutput output) {
+		this.runner
+			.withPropertyValues("gateway.widgets.b.token=b-secret", "gateway.widgets.b.room-id=!abc:example.org",
+					"gateway.widgets.b.capabilites[0]=org.matrix.msc4157.send.delayed_event",
+					"gateway.widgets.b.rate-limit.requests=5")
+			.run((context) -> assertThat(context.getBean(GatewayProperties.class).widgets().get("b").capabilities())
+				.isEmpty());
+
+		assertThat(output)
+			.contains("gateway.widgets.b.capabilites is not a widget setting and is ignored; a widget "
+					+ "has capabilities, homeserver-access-token, max-delay, openid, rate-limit, room-id, token, "
+					+ "token-sha256")
+			.doesNotContain("gateway.widgets.b.rate-limit is not")
+			.doesNotContain("gateway.widgets.b.room-id is not");
+	}
+
+	@Test
 	void severalTokensOfOneWidgetAreAllValidForRotation() {
 		ApplicationContextRunner runner = new ApplicationContextRunner()
 			.withUserConfiguration(PropertiesConfiguration.class)
