@@ -1,27 +1,13 @@
 package org.widgetgateway.elementcall;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,9 +20,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 
 import org.widgetgateway.HttpTestClient;
 import org.widgetgateway.HttpTestClient.Response;
+import org.widgetgateway.elementcall.ElementCallClient.Client;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -54,15 +40,6 @@ import static org.awaitility.Awaitility.await;
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "gateway.rate-limit.requests=100000")
 class ElementCallClientIntegrationTests {
 
-	private static final Path SOURCES = Path.of("src", "test", "js");
-
-	/**
-	 * npm installs here, so that {@code mvn clean} resets it and nothing lands in src.
-	 */
-	private static final Path WORK = Path.of("target", "element-call-client");
-
-	private static final String SCRIPT = "element-call-client.mjs";
-
 	/** The delayed leave's delay the client is configured with ({@code EC_DELAY_MS}). */
 	private static final long DELAY_MS = 4000;
 
@@ -70,12 +47,6 @@ class ElementCallClientIntegrationTests {
 	private static final long RESTART_MS = 1000;
 
 	private static final String MEMBER = "org.matrix.msc3401.call.member";
-
-	private static final String REPORT = "EC> ";
-
-	private static final Pattern NODE_VERSION = Pattern.compile("v(\\d+)\\.");
-
-	private static @Nullable String node;
 
 	@LocalServerPort
 	private int port;
@@ -86,8 +57,7 @@ class ElementCallClientIntegrationTests {
 
 	@BeforeAll
 	static void installClientStack() throws Exception {
-		node = requireNode();
-		install();
+		ElementCallClient.install();
 	}
 
 	@BeforeEach
@@ -103,8 +73,8 @@ class ElementCallClientIntegrationTests {
 	@Test
 	void startsNegotiatingCapabilitiesOverTheStream() throws Exception {
 		Client client = start("start", "ECSTART");
-		assertThat(client.process.waitFor(60, TimeUnit.SECONDS)).as(client.output()).isTrue();
-		assertThat(client.process.exitValue()).as(client.output()).isZero();
+		assertThat(client.process().waitFor(60, TimeUnit.SECONDS)).as(client.output()).isTrue();
+		assertThat(client.process().exitValue()).as(client.output()).isZero();
 
 		List<JsonNode> pushed = client.reports("pushed");
 		assertThat(pushed).as(client.output()).isNotEmpty();
@@ -203,8 +173,8 @@ class ElementCallClientIntegrationTests {
 					.containsAll(List.of(device, "ECOTHER"))));
 
 		client.command("leave");
-		assertThat(client.process.waitFor(60, TimeUnit.SECONDS)).as(client.output()).isTrue();
-		assertThat(client.process.exitValue()).as(client.output()).isZero();
+		assertThat(client.process().waitFor(60, TimeUnit.SECONDS)).as(client.output()).isTrue();
+		assertThat(client.process().exitValue()).as(client.output()).isZero();
 		assertThat(client.report("left").path("result").asBoolean()).as(client.output()).isTrue();
 		assertThat(client.transports("org.matrix.msc4157.update_delayed_event")
 			.filter((line) -> "send".equals(line.at("/data/action").asString()))
@@ -223,7 +193,7 @@ class ElementCallClientIntegrationTests {
 		await().atMost(Duration.ofSeconds(30)).until(() -> restarts(client) >= 2);
 
 		long killed = System.currentTimeMillis();
-		client.process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+		client.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
 		String application = application(stateKey);
 		if (System.currentTimeMillis() - killed < DELAY_MS - RESTART_MS - 1000) {
 			assertThat(application).as("still in the call right after the kill").isEqualTo("m.call");
@@ -236,14 +206,8 @@ class ElementCallClientIntegrationTests {
 	}
 
 	private Client start(String scenario, String device) throws IOException {
-		Path log = Files.createTempFile(WORK, scenario + "-" + device + "-", ".log");
-		ProcessBuilder builder = new ProcessBuilder(node, SCRIPT, "http://127.0.0.1:" + this.port, scenario, device)
-			.directory(WORK.toFile())
-			.redirectErrorStream(true)
-			.redirectOutput(log.toFile());
-		builder.environment().put("EC_DELAY_MS", Long.toString(DELAY_MS));
-		builder.environment().put("EC_RESTART_MS", Long.toString(RESTART_MS));
-		Client client = new Client(builder.start(), log);
+		Client client = ElementCallClient.start("http://127.0.0.1:" + this.port, scenario, device,
+				Map.of("EC_DELAY_MS", Long.toString(DELAY_MS), "EC_RESTART_MS", Long.toString(RESTART_MS)));
 		this.clients.add(client);
 		return client;
 	}
@@ -272,156 +236,6 @@ class ElementCallClientIntegrationTests {
 			.filter((line) -> "restart".equals(line.at("/data/action").asString()))
 			.filter((line) -> line.path("response").isObject() && !line.path("response").has("error"))
 			.count();
-	}
-
-	/**
-	 * The Node executable, if it is version 20 or newer (matrix-js-sdk 43 asks for 22;
-	 * {@code node20.mjs} fills the one gap that matters); skipped without one, except on
-	 * CI.
-	 */
-	private static String requireNode() {
-		String executable = System.getenv().getOrDefault("NODE", "node");
-		String found;
-		try {
-			Process version = new ProcessBuilder(executable, "--version").redirectErrorStream(true).start();
-			found = new String(version.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-			version.waitFor(30, TimeUnit.SECONDS);
-		}
-		catch (IOException ex) {
-			found = "";
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			found = "";
-		}
-		Matcher major = NODE_VERSION.matcher(found);
-		boolean usable = major.lookingAt() && Integer.parseInt(major.group(1)) >= 20;
-		String problem = found.isEmpty() ? "node is not installed"
-				: "node " + found + " is too old (20 or newer is needed)";
-		requireOnCi(usable, problem + ": Element Call's client stack was not run against the gateway");
-		return executable;
-	}
-
-	/**
-	 * Copies the client and its lockfile to {@link #WORK} and runs {@code npm ci} there
-	 * when what was installed is not what the lockfile pins.
-	 */
-	private static void install() throws IOException, InterruptedException {
-		Files.createDirectories(WORK);
-		try (Stream<Path> sources = Files.list(SOURCES)) {
-			for (Path source : sources.filter(Files::isRegularFile).toList()) {
-				Files.copy(source, WORK.resolve(source.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-			}
-		}
-		String pinned = sha256(Files.readAllBytes(SOURCES.resolve("package.json")),
-				Files.readAllBytes(SOURCES.resolve("package-lock.json")));
-		Path stamp = WORK.resolve("node_modules").resolve(".installed-lock.sha256");
-		if (Files.exists(stamp) && Files.readString(stamp).equals(pinned)) {
-			return;
-		}
-		Path log = WORK.resolve("npm-ci.log");
-		boolean installed;
-		try {
-			Process npm = new ProcessBuilder(System.getenv().getOrDefault("NPM", "npm"), "ci", "--prefer-offline",
-					"--no-audit", "--no-fund")
-				.directory(WORK.toFile())
-				.redirectErrorStream(true)
-				.redirectOutput(log.toFile())
-				.start();
-			installed = npm.waitFor(5, TimeUnit.MINUTES) && npm.exitValue() == 0;
-			if (npm.isAlive()) {
-				npm.destroyForcibly();
-			}
-		}
-		catch (IOException ex) {
-			Files.writeString(log, "npm could not be started: " + ex.getMessage());
-			installed = false;
-		}
-		requireOnCi(installed, "npm ci failed in " + WORK + " (is the npm registry reachable?): "
-				+ Files.readString(log, StandardCharsets.UTF_8));
-		Files.writeString(stamp, pinned);
-	}
-
-	private static void requireOnCi(boolean available, String message) {
-		if (!available && System.getenv("CI") != null) {
-			fail(message + "; CI must run it (install Node 20 or newer and npm)");
-		}
-		Assumptions.assumeTrue(available, message);
-	}
-
-	private static String sha256(byte[]... parts) {
-		try {
-			MessageDigest digest = MessageDigest.getInstance("SHA-256");
-			for (byte[] part : parts) {
-				digest.update(part);
-			}
-			return HexFormat.of().formatHex(digest.digest());
-		}
-		catch (NoSuchAlgorithmException ex) {
-			throw new IllegalStateException(ex);
-		}
-	}
-
-	/**
-	 * One run of the client: its process, and its output, of which the lines
-	 * {@value #REPORT}{@code {json}} are its reports.
-	 */
-	private record Client(Process process, Path log) {
-
-		String output() {
-			try {
-				return Files.readString(this.log, StandardCharsets.UTF_8);
-			}
-			catch (IOException ex) {
-				throw new UncheckedIOException(ex);
-			}
-		}
-
-		List<JsonNode> reports() {
-			return output().lines()
-				.filter((line) -> line.startsWith(REPORT))
-				.map((line) -> HttpTestClient.parse(line.substring(REPORT.length())))
-				.toList();
-		}
-
-		List<JsonNode> reports(String event) {
-			return reports().stream().filter((line) -> event.equals(line.path("event").asString())).toList();
-		}
-
-		JsonNode report(String event) {
-			List<JsonNode> found = reports(event);
-			assertThat(found).as("a report \"" + event + "\"\n" + output()).isNotEmpty();
-			return found.getFirst();
-		}
-
-		/** The fromWidget requests the host answered, each with its answer. */
-		Stream<JsonNode> transports(String action) {
-			return reports("transport").stream().filter((line) -> action.equals(line.path("action").asString()));
-		}
-
-		void command(String command) throws IOException {
-			OutputStream input = this.process.getOutputStream();
-			input.write((command + "\n").getBytes(StandardCharsets.UTF_8));
-			input.flush();
-		}
-
-		/**
-		 * Nothing went wrong on the wire (the bridge saw each documented answer), the
-		 * libraries threw nothing unhandled, and every HTTP request of matrix-js-sdk's
-		 * own was answered.
-		 */
-		void assertNoGaps() {
-			Predicate<JsonNode> failedHttp = (line) -> line.has("error") || line.path("status").asInt() >= 400;
-			assertThat(reports("gap")).as(output()).isEmpty();
-			assertThat(reports("dropped")).as(output()).isEmpty();
-			assertThat(reports("error")).as(output()).isEmpty();
-			assertThat(reports("http")).as(output()).noneMatch(failedHttp);
-		}
-
-		void kill() {
-			this.process.destroyForcibly();
-		}
-
 	}
 
 }
