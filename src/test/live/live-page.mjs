@@ -44,7 +44,7 @@ try {
   await api('/v1/send_event', { type: 'org.matrix.msc3401.call.member', state_key: stateKey,
     content: { application: 'm.call' } });
   const leave = await api('/v1/send_event', { type: 'org.matrix.msc3401.call.member', state_key: stateKey,
-    content: {}, delay: 8000 });
+    content: {}, delay: 15000 });
   const row = `#delayed li[data-delay-id="${leave.delay_id}"]`;
   await page.waitForSelector(row + ' .remaining[data-remaining-ms]', { timeout: 20000 });
   const remaining = async () => Number(await page.getAttribute(row + ' .remaining', 'data-remaining-ms'));
@@ -61,7 +61,7 @@ try {
   await page.waitForSelector(row + '[data-restarts="1"]', { timeout: 20000 });
   report('restart', { before: beforeRestart, after: await remaining() });
 
-  await page.waitForSelector(row + '[data-gone="true"]', { timeout: 30000 });
+  await page.waitForSelector(row + '[data-gone="true"]', { timeout: 45000 });
   report('gone', await page.textContent(row + ' .detail'));
   report('stream', await page.$$eval('#stream li', (items) => items.map((item) => item.dataset.action)));
   report('page errors', errors);

@@ -10,7 +10,6 @@ import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.info.License;
 import io.swagger.v3.oas.models.media.IntegerSchema;
-import io.swagger.v3.oas.models.media.MapSchema;
 import io.swagger.v3.oas.models.media.ObjectSchema;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.media.StringSchema;
@@ -66,7 +65,9 @@ class OpenApiConfiguration {
 		return new ObjectSchema().description("The homeserver's error answer, in the widget API's shape")
 			.addProperty("http_status", new IntegerSchema().example(404))
 			.addProperty("http_headers",
-					new MapSchema().additionalProperties(new StringSchema())
+					new Schema<Object>().types(Set.of("object"))
+						.additionalProperties(Boolean.TRUE)
+						.description("Headers of the homeserver's answer: name to value, both strings")
 						.example(orderedMap("content-type", "application/json")))
 			.addProperty("url", new StringSchema().example(
 					"https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart"))

@@ -123,7 +123,7 @@ class TransportController {
 	@ApiResponse(responseCode = "204",
 			description = "A widget's reply to a toWidget request of its stream (an envelope with `api` "
 					+ "`toWidget` and `response`) was taken")
-	ResponseEntity<ObjectNode> transport(@AuthenticationPrincipal Widget widget, @RequestBody JsonNode body) {
+	ResponseEntity<JsonNode> transport(@AuthenticationPrincipal Widget widget, @RequestBody JsonNode body) {
 		if (body instanceof ObjectNode envelope && envelope.path("api").isString()
 				&& envelope.get("api").stringValue().equals("toWidget")) {
 			checkedReply(widget, envelope);

@@ -63,7 +63,7 @@ class LivePageIntegrationTests {
 		assertThat(seen.get("token kept in the field").stringValue()).isEmpty();
 		assertThat(seen.get("storage").intValue()).as("nothing in storage or cookies").isZero();
 		JsonNode countdown = seen.get("counts down");
-		assertThat(countdown.path("first").longValue()).isBetween(1L, 8000L);
+		assertThat(countdown.path("first").longValue()).isBetween(1L, 15000L);
 		assertThat(countdown.path("later").longValue()).isLessThan(countdown.path("first").longValue() - 500);
 		JsonNode restart = seen.get("restart");
 		assertThat(restart.path("after").longValue()).isGreaterThan(restart.path("before").longValue() + 1000);
