@@ -52,7 +52,7 @@ final class EventChecks {
 			throw WidgetApiException.badRequest("M_MISSING_PARAM", MISSING_TYPE);
 		}
 		String roomId = StringUtils.hasLength(request.roomId()) ? request.roomId() : widget.roomId();
-		if (!roomId.equals(widget.roomId()) && !capabilities.canUseTimeline(roomId)) {
+		if (!widget.canUseRoom(roomId)) {
 			throw WidgetApiException.forbidden("Unable to access room timeline: " + roomId);
 		}
 		boolean delayed = isPresent(request.delay()) || request.parentDelayId() != null;
@@ -149,8 +149,7 @@ final class EventChecks {
 			throw WidgetApiException.badRequest("M_MISSING_PARAM", MISSING_DELAY_ID);
 		}
 		if (!widget.capabilities().canUpdateDelayedEvent()) {
-			throw WidgetApiException.forbidden("Missing capability",
-					"Missing capability for " + Capabilities.UPDATE_DELAYED_EVENT);
+			throw WidgetApiException.missingCapability(Capabilities.UPDATE_DELAYED_EVENT);
 		}
 		if (!StringUtils.hasLength(action)) {
 			throw WidgetApiException.badRequest("M_MISSING_PARAM", UNSUPPORTED_ACTION,

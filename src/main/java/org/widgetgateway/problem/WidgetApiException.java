@@ -65,6 +65,16 @@ public class WidgetApiException extends RuntimeException {
 	}
 
 	/**
+	 * A request that needs a capability the widget was not granted, answered as the
+	 * reference host answers it: "Missing capability", naming it in the REST detail.
+	 * @param capability the capability
+	 * @return the exception
+	 */
+	public static WidgetApiException missingCapability(String capability) {
+		return forbidden("Missing capability", "Missing capability for " + capability);
+	}
+
+	/**
 	 * A request that the widget's capabilities do not cover, where the widget API's
 	 * message is terser than the REST detail.
 	 * @param message the widget API's message

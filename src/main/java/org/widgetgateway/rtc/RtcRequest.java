@@ -33,7 +33,7 @@ record RtcRequest(String roomId, String slotId, String memberId, @Nullable Strin
 			throw WidgetApiException.badRequest("M_BAD_JSON", "Invalid request - the data must be a JSON object");
 		}
 		String roomId = required(data, "room_id");
-		if (!roomId.equals(widget.roomId()) && !widget.capabilities().canUseTimeline(roomId)) {
+		if (!widget.canUseRoom(roomId)) {
 			throw WidgetApiException.forbidden("Unable to access room timeline: " + roomId);
 		}
 		String slotId = required(data, "slot_id");

@@ -43,8 +43,6 @@ public class RtcService {
 
 	static final String DELEGATE_FAILED = "Unexpected error while delegating a LiveKit delayed leave";
 
-	private static final String MISSING_CAPABILITY = "Missing capability";
-
 	private final HomeserverClient homeserver;
 
 	private final EventService events;
@@ -72,7 +70,7 @@ public class RtcService {
 	public Mono<ObjectNode> transports(Widget widget) {
 		Action recorded = this.actions.start(widget.id(), "get_rtc_transports");
 		return this.actions.record(recorded, Mono.defer(() -> {
-			checkCapability(widget, Capabilities.RTC_TRANSPORTS);
+			widget.requireCapability(Capabilities.RTC_TRANSPORTS);
 			return this.homeserver.rtcTransports(widget.account())
 				.doOnSuccess((transports) -> recorded.calledHomeserver())
 				.map((transports) -> {
@@ -95,7 +93,7 @@ public class RtcService {
 	public Mono<JsonNode> livekitToken(Widget widget, JsonNode data) {
 		Action recorded = this.actions.start(widget.id(), "rtc_livekit_get_token");
 		return this.actions.record(recorded, Mono.defer(() -> {
-			checkCapability(widget, Capabilities.LIVEKIT_GET_TOKEN);
+			widget.requireCapability(Capabilities.LIVEKIT_GET_TOKEN);
 			RtcRequest request = RtcRequest.checked(widget, data, false);
 			return this.homeserver.livekitToken(widget.account(), data)
 				.onErrorResume(HomeserverClient::isMissingEndpoint,
@@ -122,7 +120,7 @@ public class RtcService {
 	public Mono<JsonNode> delegateDelayedLeave(Widget widget, JsonNode data) {
 		Action recorded = this.actions.start(widget.id(), "rtc_livekit_delegate_delayed_leave");
 		return this.actions.record(recorded, Mono.defer(() -> {
-			checkCapability(widget, Capabilities.LIVEKIT_DELEGATE_DELAYED_LEAVE);
+			widget.requireCapability(Capabilities.LIVEKIT_DELEGATE_DELAYED_LEAVE);
 			RtcRequest request = RtcRequest.checked(widget, data, true);
 			String delayId = this.events.homeserverDelayId(widget, request.delayId());
 			recorded.delayId(request.delayId());
@@ -185,12 +183,6 @@ public class RtcService {
 			.map((transport) -> transport.get("livekit_service_url").asString())
 			.orElseThrow(() -> new ServiceFailure("The homeserver has no MatrixRTC LiveKit endpoints (MSC4195), and "
 					+ "none of its RTC transports names a livekit_service_url to ask instead", null));
-	}
-
-	private static void checkCapability(Widget widget, String capability) {
-		if (!widget.capabilities().has(capability)) {
-			throw WidgetApiException.forbidden(MISSING_CAPABILITY, "Missing capability for " + capability);
-		}
 	}
 
 	private Throwable failure(String message, Throwable ex, Widget widget) {

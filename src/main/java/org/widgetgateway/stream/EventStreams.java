@@ -330,18 +330,15 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	/**
 	 * The current sticky events a widget is given when its stream opens, as the reference
 	 * host pushes them: with {@code org.matrix.msc4407.receive.sticky_event}, those its
-	 * receive capabilities cover, each as a {@code send_event}.
+	 * receive capabilities cover, each as a {@code send_event}. The loop gives the
+	 * widget's rooms' only.
 	 */
 	private static List<ObjectNode> currentSticky(Widget widget, List<ObjectNode> sticky) {
 		Capabilities capabilities = widget.capabilities();
 		if (!capabilities.has(Capabilities.RECEIVE_STICKY_EVENT)) {
 			return List.of();
 		}
-		return sticky.stream()
-			.filter((event) -> !event.has("state_key") && mayReceive(capabilities, event))
-			.filter((event) -> event.path("room_id").asString().equals(widget.roomId())
-					|| capabilities.canUseTimeline(event.path("room_id").asString()))
-			.toList();
+		return sticky.stream().filter((event) -> !event.has("state_key") && mayReceive(capabilities, event)).toList();
 	}
 
 	private ObjectNode envelope(String action, JsonNode data) {
@@ -418,7 +415,7 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	 */
 	public Mono<Void> watchTurnServers(Widget widget) {
 		return Mono.defer(() -> {
-			checkTurnCapability(widget);
+			widget.requireCapability(Capabilities.TURN_SERVERS);
 			return this.turnServers.watch(widget, (action, data) -> {
 				Set<Consumer<ServerSentEvent<JsonNode>>> open = this.pushers.get(widget.id());
 				if (open == null || open.isEmpty()) {
@@ -438,16 +435,9 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	 */
 	public Mono<Void> unwatchTurnServers(Widget widget) {
 		return Mono.fromRunnable(() -> {
-			checkTurnCapability(widget);
+			widget.requireCapability(Capabilities.TURN_SERVERS);
 			this.turnServers.unwatch(widget);
 		});
-	}
-
-	private static void checkTurnCapability(Widget widget) {
-		if (!widget.capabilities().has(Capabilities.TURN_SERVERS)) {
-			throw WidgetApiException.forbidden("Missing capability",
-					"Missing capability for " + Capabilities.TURN_SERVERS);
-		}
 	}
 
 	/**

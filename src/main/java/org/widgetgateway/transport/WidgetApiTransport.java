@@ -137,11 +137,10 @@ class WidgetApiTransport {
 	 * is answered as done.
 	 */
 	private Mono<JsonNode> alwaysOnScreen(Widget widget) {
-		if (!widget.capabilities().has(Capabilities.ALWAYS_ON_SCREEN)) {
-			return Mono.error(WidgetApiException.forbidden("Missing capability",
-					"Missing capability for " + Capabilities.ALWAYS_ON_SCREEN));
-		}
-		return Mono.just(this.jsonMapper.createObjectNode());
+		return Mono.fromCallable(() -> {
+			widget.requireCapability(Capabilities.ALWAYS_ON_SCREEN);
+			return this.jsonMapper.createObjectNode();
+		});
 	}
 
 	private Mono<JsonNode> requestCapabilities(Widget widget, JsonNode data) {

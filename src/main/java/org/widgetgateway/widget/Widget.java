@@ -7,6 +7,7 @@ import java.util.Set;
 
 import org.widgetgateway.capability.Capabilities;
 import org.widgetgateway.homeserver.MatrixAccount;
+import org.widgetgateway.problem.WidgetApiException;
 
 /**
  * A widget known to the gateway, as its bearer token identifies it. As the principal of a
@@ -28,6 +29,24 @@ public record Widget(String id, String roomId, Duration maxDelay, Capabilities c
 		rooms.add(this.roomId);
 		rooms.addAll(this.capabilities.namedTimelineRooms());
 		return rooms;
+	}
+
+	/**
+	 * Whether the widget may act in a room: its own, or one its timeline capabilities
+	 * cover.
+	 */
+	public boolean canUseRoom(String roomId) {
+		return this.roomId.equals(roomId) || this.capabilities.canUseTimeline(roomId);
+	}
+
+	/**
+	 * Refuses a request that needs a capability the widget was not granted.
+	 * @param capability the capability
+	 */
+	public void requireCapability(String capability) {
+		if (!this.capabilities.has(capability)) {
+			throw WidgetApiException.missingCapability(capability);
+		}
 	}
 
 	@Override

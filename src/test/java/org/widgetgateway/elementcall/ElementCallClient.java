@@ -194,6 +194,19 @@ public final class ElementCallClient {
 			return found.getFirst();
 		}
 
+		/**
+		 * Whether the client's MatrixRTC session has listed memberships of all these
+		 * devices at once.
+		 */
+		public boolean seesMembershipsOf(String... devices) {
+			return reports("memberships").stream()
+				.anyMatch((line) -> line.path("memberships")
+					.valueStream()
+					.map((membership) -> membership.path("deviceId").asString(""))
+					.toList()
+					.containsAll(List.of(devices)));
+		}
+
 		/** The fromWidget requests the host answered, each with its answer. */
 		public Stream<JsonNode> transports(String action) {
 			return reports("transport").stream().filter((line) -> action.equals(line.path("action").asString()));

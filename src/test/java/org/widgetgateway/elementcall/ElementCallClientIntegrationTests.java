@@ -127,14 +127,7 @@ class ElementCallClientIntegrationTests {
 				.anyMatch((s) -> "Connected".equals(s.path("to").asString())));
 
 		// The session sees its own membership, as Element Call shows who is in the call.
-		await().atMost(Duration.ofSeconds(30))
-			.until(() -> client.reports("memberships")
-				.stream()
-				.anyMatch((line) -> line.path("memberships")
-					.valueStream()
-					.map((membership) -> membership.path("deviceId").asString(""))
-					.toList()
-					.contains(device)));
+		await().atMost(Duration.ofSeconds(30)).until(() -> client.seesMembershipsOf(device));
 
 		JsonNode joined = state(stateKey).json();
 		assertThat(joined.path("device_id").asString()).isEqualTo(device);
@@ -163,14 +156,7 @@ class ElementCallClientIntegrationTests {
 				.stream()
 				.flatMap((push) -> push.path("events").valueStream())
 				.anyMatch((event) -> otherKey.equals(event.path("state_key").asString(""))));
-		await().atMost(Duration.ofSeconds(30))
-			.until(() -> client.reports("memberships")
-				.stream()
-				.anyMatch((line) -> line.path("memberships")
-					.valueStream()
-					.map((membership) -> membership.path("deviceId").asString(""))
-					.toList()
-					.containsAll(List.of(device, "ECOTHER"))));
+		await().atMost(Duration.ofSeconds(30)).until(() -> client.seesMembershipsOf(device, "ECOTHER"));
 
 		client.command("leave");
 		assertThat(client.process().waitFor(60, TimeUnit.SECONDS)).as(client.output()).isTrue();

@@ -101,14 +101,7 @@ class ElementCallClientIT {
 		await().atMost(Duration.ofSeconds(60))
 			.until(() -> membership(device) != null && membership(device).contains("\"m.call\""));
 		// The session lists its own membership.
-		await().atMost(Duration.ofSeconds(60))
-			.until(() -> client.reports("memberships")
-				.stream()
-				.anyMatch((line) -> line.path("memberships")
-					.valueStream()
-					.map((membership) -> membership.path("deviceId").asString(""))
-					.toList()
-					.contains(device)));
+		await().atMost(Duration.ofSeconds(60)).until(() -> client.seesMembershipsOf(device));
 
 		// Past the delay, the restarts keep it in the call on the homeserver.
 		await().during(Duration.ofMillis(DELAY_MS + 2000))

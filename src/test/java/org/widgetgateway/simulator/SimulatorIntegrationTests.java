@@ -239,7 +239,7 @@ class SimulatorIntegrationTests {
 		assertThat(claims.path("metadata").stringValue()).contains("no LiveKit SFU accepts it");
 
 		Response leave = this.http.post("/v1/send_event", DEMO, """
-				{"type": "org.matrix.msc4143.rtc.member", "delay": 2000, "sticky_duration_ms": 3600000,
+				{"type": "org.matrix.msc4143.rtc.member", "delay": 60000, "sticky_duration_ms": 3600000,
 				 "content": {"slot_id": "m.call#ROOM", "msc4354_sticky_key": "sticky-member"}}""");
 		assertThat(leave.status()).as(leave.body()).isEqualTo(200);
 		Response join = this.http.post("/v1/send_event", DEMO,
@@ -254,10 +254,19 @@ class SimulatorIntegrationTests {
 				 "delay_id": "%s"}""".formatted(leave.json().get("delay_id").stringValue()));
 		assertThat(delegated.status()).as(delegated.body()).isEqualTo(200);
 
-		// A stream opened after the join gets the membership as current; then the leave.
+		// A stream opened after the join gets the membership as current; then the leave,
+		// sent now (the delay is long enough that no timer races the stream's opening).
 		try (SseTestClient stream = new SseTestClient(this.port, "/v1/events", WATCHER, null)) {
 			assertThat(stream.status()).isEqualTo(200);
 			List<JsonNode> mine = new ArrayList<>();
+			await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+				Map<String, String> next = stream.next(Duration.ofMillis(200));
+				if (next != null && next.get("data").contains("sticky-member")) {
+					mine.add(HttpTestClient.parse(next.get("data")).path("data"));
+				}
+				assertThat(mine).hasSize(1);
+			});
+			assertThat(update(leave.json().get("delay_id").stringValue(), "send").status()).isEqualTo(200);
 			await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
 				Map<String, String> next = stream.next(Duration.ofMillis(200));
 				if (next != null && next.get("data").contains("sticky-member")) {
