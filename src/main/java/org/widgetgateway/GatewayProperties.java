@@ -39,12 +39,15 @@ import org.widgetgateway.capability.RoomIds;
  * that a widget can update only the delayed events it scheduled; replicas behind one load
  * balancer share it; unset, it is derived from {@code gateway.homeserver.access-token},
  * so that ids stay valid across restarts (set it before rotating that token)
+ * @param store where the state that replicas share lives: {@code memory} (one instance)
+ * or {@code redis} (Redis or Valkey at {@code spring.data.redis.*}, shared by every
+ * replica)
  */
 @ConfigurationProperties("gateway")
 @Validated
 public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<String, Widget> widgets,
 		@Valid @DefaultValue Metrics metrics, @Valid @DefaultValue RateLimit rateLimit, @Valid @DefaultValue Cors cors,
-		@Nullable String delayIdKey) {
+		@Nullable String delayIdKey, @DefaultValue("memory") Store store) {
 
 	/** The embedded simulator's access token when none is configured. */
 	public static final String SIMULATOR_ACCESS_TOKEN = "simulator-access-token";
@@ -69,8 +72,8 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	 * @return the properties with those widgets
 	 */
 	GatewayProperties withWidgets(Map<String, Widget> widgets) {
-		return new GatewayProperties(this.homeserver, widgets, this.metrics, this.rateLimit, this.cors,
-				this.delayIdKey);
+		return new GatewayProperties(this.homeserver, widgets, this.metrics, this.rateLimit, this.cors, this.delayIdKey,
+				this.store);
 	}
 
 	/** Names what is configured, never a token or key. */
@@ -78,7 +81,7 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 	public String toString() {
 		return "GatewayProperties[homeserver=" + this.homeserver + ", widgets=" + this.widgets + ", metrics="
 				+ this.metrics + ", rateLimit=" + this.rateLimit + ", cors=" + this.cors + ", delayIdKey="
-				+ ((this.delayIdKey != null) ? "(set)" : "(derived)") + "]";
+				+ ((this.delayIdKey != null) ? "(set)" : "(derived)") + ", store=" + this.store + "]";
 	}
 
 	/**
@@ -229,6 +232,23 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 				throw new IllegalArgumentException("a rate limit's max-in-flight must be at least 1");
 			}
 		}
+
+	}
+
+	/**
+	 * Where the state that replicas share lives: idempotency records, rate budgets and
+	 * the delay ids handed to widgets.
+	 */
+	public enum Store {
+
+		/** In this instance's memory: right for a single instance. */
+		MEMORY,
+
+		/**
+		 * In Redis or Valkey ({@code spring.data.redis.*}), shared by every replica
+		 * behind one load balancer.
+		 */
+		REDIS
 
 	}
 

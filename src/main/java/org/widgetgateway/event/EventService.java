@@ -3,16 +3,17 @@ package org.widgetgateway.event;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 
+import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 import org.springframework.util.StringUtils;
 
@@ -29,6 +30,8 @@ import org.widgetgateway.homeserver.SentEvent;
 import org.widgetgateway.observability.WidgetActions;
 import org.widgetgateway.observability.WidgetActions.Action;
 import org.widgetgateway.problem.WidgetApiException;
+import org.widgetgateway.store.DelayIdRecords;
+import org.widgetgateway.store.StoreFailures;
 import org.widgetgateway.widget.Widget;
 
 /**
@@ -68,7 +71,9 @@ public class EventService {
 
 	private final WidgetActions actions;
 
-	private final HandedOut handedOut;
+	private final DelayIdRecords delayIdRecords;
+
+	private final StoreFailures storeFailures;
 
 	private final Clock clock = Clock.systemUTC();
 
@@ -76,8 +81,9 @@ public class EventService {
 
 	EventService(HomeserverClient homeserver, HomeserverDiscovery discovery, DelayIds delayIds,
 			IdempotentRequests idempotentRequests, LostSends lostSends, HomeserverFailures failures,
-			WidgetActions actions, HandedOut handedOut) {
-		this.handedOut = handedOut;
+			WidgetActions actions, DelayIdRecords delayIdRecords, StoreFailures storeFailures) {
+		this.delayIdRecords = delayIdRecords;
+		this.storeFailures = storeFailures;
 		this.homeserver = homeserver;
 		this.discovery = discovery;
 		this.delayIds = delayIds;
@@ -104,7 +110,7 @@ public class EventService {
 			OutgoingEvent event = EventChecks.checkedEvent(widget, request, transactionId(widget, idempotencyKey));
 			return withinHomeserverLimits(event).then(
 					Mono.defer(() -> (idempotencyKey != null)
-							? this.idempotentRequests.once(widget.id(), idempotencyKey, event,
+							? this.idempotentRequests.once(widget.id(), idempotencyKey, event, SendEventResponse.class,
 									(tries) -> send(widget, event, tries))
 							: send(widget, event, Tries.now(this.clock))));
 		}).doOnNext((sent) -> recorded.calledHomeserver().delayId(sent.delayId())));
@@ -144,22 +150,44 @@ public class EventService {
 		boolean mayBeScheduled = tries.repeated() && event.isDelayed() && event.isState();
 		Mono<SentEvent> sent = mayBeScheduled
 				? this.lostSends.find(account, event, tries.firstTried()).switchIfEmpty(fresh) : fresh;
-		return sent.map((scheduled) -> answer(widget, event, scheduled))
+		return sent.flatMap((scheduled) -> answer(widget, event, scheduled))
 			.onErrorMap(HomeserverException.class, (ex) -> this.failures.toWidget(SEND_FAILED, ex, account));
 	}
 
 	/**
 	 * The widget's answer: the event id, or a delay id that only this widget can use.
 	 */
-	private SendEventResponse answer(Widget widget, OutgoingEvent event, SentEvent sent) {
+	private Mono<SendEventResponse> answer(Widget widget, OutgoingEvent event, SentEvent sent) {
 		String delayId = sent.delayId();
 		if (delayId == null) {
-			return new SendEventResponse(event.roomId(), sent.eventId(), null);
+			return Mono.just(new SendEventResponse(event.roomId(), sent.eventId(), null));
 		}
-		this.lostSends.handedOut(event, delayId);
-		this.handedOut.add(widget.id(), delayId);
 		this.actions.delayedEvent(widget.id(), "scheduled");
-		return new SendEventResponse(event.roomId(), null, this.delayIds.issue(widget.id(), delayId));
+		SendEventResponse answer = new SendEventResponse(event.roomId(), null,
+				this.delayIds.issue(widget.id(), delayId));
+		return this.delayIdRecords.handedOut(widget.id(), delayId)
+			.onErrorResume((ex) -> storeMissed(widget, "the delayed event " + delayId + " it was handed", ex))
+			.thenReturn(answer);
+	}
+
+	private static WidgetApiException storeUnavailable(String what, Throwable failure) {
+		if (failure instanceof WidgetApiException known) {
+			return known;
+		}
+		String detail = "The gateway cannot reach its shared store (Redis), which knows which delayed events are "
+				+ "this widget's, to " + what + ": try again in a moment";
+		return WidgetApiException.upstream(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN", detail, detail, null,
+				Duration.ofSeconds(1), failure);
+	}
+
+	/**
+	 * The widget's answer stands although the shared store could not note something: the
+	 * homeserver did what was asked, and failing the request would only make the widget
+	 * do it again.
+	 */
+	private Mono<Void> storeMissed(Widget widget, String what, Throwable failure) {
+		this.storeFailures.failed("delay-ids", "widget " + widget.id() + "'s listing will miss " + what, failure);
+		return Mono.empty();
 	}
 
 	/**
@@ -197,7 +225,7 @@ public class EventService {
 			String homeserverDelayId = homeserverDelayId(widget, delayId);
 			Mono<Void> update = (idempotencyKey != null)
 					? this.idempotentRequests.once(widget.id(), idempotencyKey, List.of(delayId, checked.wireName()),
-							(tries) -> update(widget, homeserverDelayId, checked))
+							Void.class, (tries) -> update(widget, homeserverDelayId, checked))
 					: update(widget, homeserverDelayId, checked);
 			return update.doOnSuccess((done) -> recorded.calledHomeserver());
 		}));
@@ -226,17 +254,15 @@ public class EventService {
 	public Mono<List<OwnDelayedEvent>> delayedEvents(Widget widget) {
 		Action recorded = this.actions.start(widget.id(), "list_delayed_events");
 		return this.actions.record(recorded, Mono.defer(() -> {
-			Set<String> own = this.handedOut.of(widget.id());
-			if (own.isEmpty()) {
-				return Mono.just(List.<OwnDelayedEvent>of());
-			}
-			return listed(widget)
-				.map((scheduled) -> scheduled.stream()
-					.filter((event) -> own.contains(event.delayId()))
-					.map((event) -> own(widget, event))
-					.sorted(Comparator.comparingLong(OwnDelayedEvent::remainingMs))
-					.toList())
-				.doOnSuccess((events) -> recorded.calledHomeserver());
+			return this.delayIdRecords.of(widget.id())
+				.onErrorMap((ex) -> storeUnavailable("list its delayed events", ex))
+				.flatMap(
+						(own) -> own.isEmpty() ? Mono.just(List.<OwnDelayedEvent>of())
+								: listed(widget).map((scheduled) -> scheduled.stream()
+									.filter((event) -> own.contains(event.delayId()))
+									.map((event) -> own(widget, event))
+									.sorted(Comparator.comparingLong(OwnDelayedEvent::remainingMs))
+									.toList()).doOnSuccess((events) -> recorded.calledHomeserver()));
 		}));
 	}
 
@@ -277,15 +303,15 @@ public class EventService {
 	}
 
 	private Mono<Void> update(Widget widget, String homeserverDelayId, DelayedEventAction action) {
-		this.handedOut.touch(widget.id(), homeserverDelayId);
 		return this.homeserver.updateDelayedEvent(widget.account(), homeserverDelayId, action)
-			.doOnSuccess((ignored) -> {
-				if (action != DelayedEventAction.RESTART) {
-					this.handedOut.remove(widget.id(), homeserverDelayId);
-				}
-			})
-			.doOnSuccess((ignored) -> updated(widget, action))
-			.onErrorMap(HomeserverException.class, (ex) -> this.failures.toWidget(UPDATE_FAILED, ex, widget.account()));
+			.onErrorMap(HomeserverException.class, (ex) -> this.failures.toWidget(UPDATE_FAILED, ex, widget.account()))
+			.then(Mono.defer(() -> {
+				updated(widget, action);
+				return ((action != DelayedEventAction.RESTART)
+						? this.delayIdRecords.finished(widget.id(), homeserverDelayId)
+						: this.delayIdRecords.used(widget.id(), homeserverDelayId))
+					.onErrorResume((ex) -> storeMissed(widget, "that " + homeserverDelayId + " was used", ex));
+			}));
 	}
 
 	private void updated(Widget widget, DelayedEventAction action) {

@@ -3,10 +3,9 @@ package org.widgetgateway.event;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Objects;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import reactor.core.publisher.Mono;
 
 import org.springframework.stereotype.Component;
@@ -16,6 +15,7 @@ import org.widgetgateway.homeserver.MatrixAccount;
 import org.widgetgateway.homeserver.OutgoingEvent;
 import org.widgetgateway.homeserver.ScheduledEvent;
 import org.widgetgateway.homeserver.SentEvent;
+import org.widgetgateway.store.DelayIdRecords;
 
 /**
  * Finds a delayed event that the homeserver may have scheduled although its answer was
@@ -23,7 +23,10 @@ import org.widgetgateway.homeserver.SentEvent;
  * it again after a timeout, a reset connection or a proxy's 5xx could leave two delayed
  * leaves behind; instead the gateway looks in the homeserver's listing for the event it
  * asked for: same room, type, state key, content and delay, started since the attempt
- * began, and not one of the delayed events the gateway already handed out.
+ * began, and not one of the delayed events the gateway (any replica of it sharing the
+ * {@link DelayIdRecords}) already handed to a widget. Two widgets of one account that
+ * schedule the very same event at the very same moment could still be handed one event:
+ * the homeserver's listing does not say which request scheduled what.
  */
 @Component
 class LostSends {
@@ -34,39 +37,13 @@ class LostSends {
 	 */
 	private static final Duration CLOCK_TOLERANCE = Duration.ofSeconds(2);
 
-	/**
-	 * How long a request may look for its lost send: as long as a retry with its
-	 * idempotency key may come.
-	 */
-	private static final Duration HANDED_OUT_RETENTION = Duration.ofHours(1);
-
-	private static final long MAXIMUM_HANDED_OUT = 100_000;
-
 	private final HomeserverClient homeserver;
 
-	/**
-	 * The homeserver's ids of the delayed state events the gateway handed out recently,
-	 * which another request's search must not take for its own.
-	 */
-	private final Cache<String, Boolean> handedOut = Caffeine.newBuilder()
-		.maximumSize(MAXIMUM_HANDED_OUT)
-		.expireAfterWrite(HANDED_OUT_RETENTION)
-		.build();
+	private final DelayIdRecords delayIdRecords;
 
-	LostSends(HomeserverClient homeserver) {
+	LostSends(HomeserverClient homeserver, DelayIdRecords delayIdRecords) {
 		this.homeserver = homeserver;
-	}
-
-	/**
-	 * Records that a delayed event was handed to a widget, so that no later search takes
-	 * it for a lost one.
-	 * @param event the event
-	 * @param homeserverDelayId its delay id at the homeserver
-	 */
-	void handedOut(OutgoingEvent event, String homeserverDelayId) {
-		if (event.isState()) {
-			this.handedOut.put(homeserverDelayId, Boolean.TRUE);
-		}
+		this.delayIdRecords = delayIdRecords;
 	}
 
 	/**
@@ -78,13 +55,20 @@ class LostSends {
 	 */
 	Mono<SentEvent> find(MatrixAccount account, OutgoingEvent event, Instant since) {
 		long earliest = since.minus(CLOCK_TOLERANCE).toEpochMilli();
-		return this.homeserver.scheduledEvents(account)
-			.flatMap((scheduled) -> Mono.justOrEmpty(scheduled.stream()
+		return this.homeserver.scheduledEvents(account).flatMap((scheduled) -> {
+			List<ScheduledEvent> candidates = scheduled.stream()
 				.filter((candidate) -> isFor(event, candidate) && candidate.runningSince() != null
-						&& candidate.runningSince() >= earliest
-						&& this.handedOut.getIfPresent(candidate.delayId()) == null)
-				.max(Comparator.comparing(ScheduledEvent::runningSince))
-				.map((found) -> new SentEvent(null, found.delayId()))));
+						&& candidate.runningSince() >= earliest)
+				.toList();
+			if (candidates.isEmpty()) {
+				return Mono.empty();
+			}
+			return this.delayIdRecords.handedOutAmong(candidates.stream().map(ScheduledEvent::delayId).toList())
+				.flatMap((handedOut) -> Mono.justOrEmpty(candidates.stream()
+					.filter((candidate) -> !handedOut.contains(candidate.delayId()))
+					.max(Comparator.comparing(ScheduledEvent::runningSince))
+					.map((found) -> new SentEvent(null, found.delayId()))));
+		});
 	}
 
 	private static boolean isFor(OutgoingEvent event, ScheduledEvent candidate) {

@@ -8,9 +8,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.github.resilience4j.ratelimiter.RateLimiter;
-import io.github.resilience4j.ratelimiter.RateLimiterConfig;
-import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.FilterChain;
@@ -29,24 +26,28 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 import org.widgetgateway.GatewayProperties;
 import org.widgetgateway.problem.Problems;
+import org.widgetgateway.store.RateBudgets;
+import org.widgetgateway.store.RateBudgets.Verdict;
 import org.widgetgateway.widget.Widget;
 
 /**
  * Gives every widget its own request budget ({@code gateway.rate-limit}, or the widget's
  * {@code rate-limit}) on everything under {@code /v1}, REST and transport alike: a number
- * of requests per period, and a number of requests waiting for their answer at once. Past
- * either, 429 {@code M_LIMIT_EXCEEDED} with {@code Retry-After} and
- * {@code retry_after_ms}, and nothing reaches the services or the homeserver. It runs
- * after authentication, so the budget is the authenticated widget's, never one a request
- * could claim.
+ * of requests per period, counted in the {@link RateBudgets} (across replicas with the
+ * shared store), and a number of requests waiting for their answer at once, counted by
+ * each replica for itself. Past either, 429 {@code M_LIMIT_EXCEEDED} with
+ * {@code Retry-After} and {@code retry_after_ms}, and nothing reaches the services or the
+ * homeserver. It runs after authentication, so the budget is the authenticated widget's,
+ * never one a request could claim.
  */
 @Component
 class WidgetRateLimitFilter extends OncePerRequestFilter {
 
+	/** The shortest wait a refusal names. */
+	private static final Duration MINIMUM_WAIT = Duration.ofMillis(1);
+
 	/** How soon a widget at its in-flight limit may try again. */
 	private static final Duration IN_FLIGHT_RETRY_AFTER = Duration.ofSeconds(1);
-
-	private final Map<String, RateLimiter> limiters = new ConcurrentHashMap<>();
 
 	private final Map<String, Semaphore> inFlight = new ConcurrentHashMap<>();
 
@@ -54,8 +55,11 @@ class WidgetRateLimitFilter extends OncePerRequestFilter {
 
 	private final JsonMapper jsonMapper;
 
-	WidgetRateLimitFilter(GatewayProperties properties, JsonMapper jsonMapper) {
+	private final RateBudgets budgets;
+
+	WidgetRateLimitFilter(GatewayProperties properties, RateBudgets budgets, JsonMapper jsonMapper) {
 		this.properties = properties;
+		this.budgets = budgets;
 		this.jsonMapper = jsonMapper;
 	}
 
@@ -72,9 +76,10 @@ class WidgetRateLimitFilter extends OncePerRequestFilter {
 			chain.doFilter(request, response);
 			return;
 		}
-		RateLimiter limiter = this.limiters.computeIfAbsent(widget.id(), this::limiterFor);
-		if (!limiter.acquirePermission()) {
-			refuse(request, response, widget, limiter);
+		GatewayProperties.RateLimit limit = limitOf(widget.id());
+		Verdict verdict = this.budgets.take(widget.id(), limit.requests(), limit.per());
+		if (!verdict.granted()) {
+			refuse(request, response, widget, limit, verdict.retryAfter());
 			return;
 		}
 		Semaphore waiting = this.inFlight.computeIfAbsent(widget.id(),
@@ -111,25 +116,12 @@ class WidgetRateLimitFilter extends OncePerRequestFilter {
 		return (widget != null && widget.rateLimit() != null) ? widget.rateLimit() : this.properties.rateLimit();
 	}
 
-	private RateLimiter limiterFor(String widgetId) {
-		GatewayProperties.RateLimit limit = limitOf(widgetId);
-		return RateLimiter.of(widgetId,
-				RateLimiterConfig.custom()
-					.limitForPeriod(limit.requests())
-					.limitRefreshPeriod(limit.per())
-					.timeoutDuration(Duration.ZERO)
-					.build());
-	}
-
-	private void refuse(HttpServletRequest request, HttpServletResponse response, Widget widget, RateLimiter limiter)
-			throws IOException {
-		RateLimiterConfig config = limiter.getRateLimiterConfig();
-		Duration wait = (limiter instanceof AtomicRateLimiter atomic)
-				? Duration.ofNanos(Math.max(atomic.getDetailedMetrics().getNanosToWait(), 1_000_000))
-				: config.getLimitRefreshPeriod();
+	private void refuse(HttpServletRequest request, HttpServletResponse response, Widget widget,
+			GatewayProperties.RateLimit limit, Duration retryAfter) throws IOException {
+		Duration wait = (retryAfter.compareTo(MINIMUM_WAIT) < 0) ? MINIMUM_WAIT : retryAfter;
 		ProblemDetail problem = Problems.of(HttpStatus.TOO_MANY_REQUESTS, "M_LIMIT_EXCEEDED",
-				"Widget " + widget.id() + " may make " + config.getLimitForPeriod() + " requests per "
-						+ config.getLimitRefreshPeriod().toMillis() + "ms; try again in " + wait.toMillis() + "ms");
+				"Widget " + widget.id() + " may make " + limit.requests() + " requests per " + limit.per().toMillis()
+						+ "ms; try again in " + wait.toMillis() + "ms");
 		write(request, response, problem, wait);
 	}
 

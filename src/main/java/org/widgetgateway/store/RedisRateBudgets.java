@@ -1,0 +1,115 @@
+package org.widgetgateway.store;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.ProxyManager;
+import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.codec.ByteArrayCodec;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * Rate budgets in Redis with Bucket4j, shared by every replica: the requests a widget
+ * makes through all of them together stay within its limit. When Redis cannot be asked a
+ * request goes ahead (counted in {@code gateway_store_failures_total}): a widget that a
+ * store outage turned away would fail for something that is not its fault, and each
+ * replica's in-flight limit still bounds it.
+ */
+class RedisRateBudgets implements RateBudgets {
+
+	/** How long requests go ahead without trying again to connect after a failed try. */
+	private static final Duration RECONNECT_AFTER = Duration.ofSeconds(1);
+
+	private final LettuceConnectionFactory connectionFactory;
+
+	private final StoreFailures failures;
+
+	private final Duration timeout;
+
+	private volatile @Nullable ProxyManager<byte[]> buckets;
+
+	/** Before this (nanoTime), a failed connection is not tried again. */
+	private volatile long nextConnection = System.nanoTime();
+
+	RedisRateBudgets(LettuceConnectionFactory connectionFactory, StoreFailures failures, Duration timeout) {
+		this.connectionFactory = connectionFactory;
+		this.failures = failures;
+		this.timeout = timeout;
+	}
+
+	@Override
+	public Verdict take(String widgetId, int requests, Duration per) {
+		try {
+			ConsumptionProbe probe = buckets().builder()
+				.build(bucketName(widgetId, requests, per).getBytes(StandardCharsets.UTF_8),
+						() -> BucketConfiguration.builder().addLimit(limit(requests, per)).build())
+				.tryConsumeAndReturnRemaining(1);
+			return probe.isConsumed() ? Verdict.GRANTED
+					: new Verdict(false, Duration.ofNanos(probe.getNanosToWaitForRefill()));
+		}
+		catch (RuntimeException ex) {
+			this.failures.failed("rate-limit", "requests go ahead without the shared budget until it is back", ex);
+			return Verdict.GRANTED;
+		}
+	}
+
+	private ProxyManager<byte[]> buckets() {
+		ProxyManager<byte[]> buckets = this.buckets;
+		if (buckets == null) {
+			synchronized (this) {
+				buckets = this.buckets;
+				if (buckets == null) {
+					if (System.nanoTime() - this.nextConnection < 0) {
+						throw new IllegalStateException("Redis could not be reached a moment ago");
+					}
+					try {
+						buckets = connect();
+					}
+					catch (RuntimeException ex) {
+						this.nextConnection = System.nanoTime() + RECONNECT_AFTER.toNanos();
+						throw ex;
+					}
+					this.buckets = buckets;
+				}
+			}
+		}
+		return buckets;
+	}
+
+	private ProxyManager<byte[]> connect() {
+		AbstractRedisClient client = this.connectionFactory.getRequiredNativeClient();
+		var builder = switch (client) {
+			case RedisClusterClient cluster ->
+				Bucket4jLettuce.casBasedBuilder(cluster.connect(ByteArrayCodec.INSTANCE));
+			case RedisClient single -> Bucket4jLettuce.casBasedBuilder(single.connect(ByteArrayCodec.INSTANCE));
+			default -> throw new IllegalStateException("Unsupported Redis client " + client.getClass().getName());
+		};
+		return builder.requestTimeout(this.timeout)
+			.expirationAfterWrite(
+					ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10)))
+			.build();
+	}
+
+	/**
+	 * The name of a widget's bucket for one limit: a changed limit starts a bucket of its
+	 * own rather than meeting one made for another.
+	 */
+	static String bucketName(String widgetId, int requests, Duration per) {
+		return RedisKeys.widget("rate", widgetId) + ":" + requests + "/" + per.toMillis() + "ms";
+	}
+
+	/** {@code requests} per {@code per}, all of them back at the start of each period. */
+	static Bandwidth limit(int requests, Duration per) {
+		return Bandwidth.builder().capacity(requests).refillIntervally(requests, per).build();
+	}
+
+}

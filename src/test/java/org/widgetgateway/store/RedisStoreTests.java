@@ -1,0 +1,124 @@
+package org.widgetgateway.store;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+
+import org.widgetgateway.EmbeddedRedis;
+import org.widgetgateway.store.IdempotencyRecords.Claim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The Redis store against a real Redis server, each replica with a connection of its own.
+ */
+class RedisStoreTests extends StoreContract {
+
+	private static EmbeddedRedis redis;
+
+	private final List<LettuceConnectionFactory> connections = new ArrayList<>();
+
+	@BeforeAll
+	static void startRedis() {
+		redis = EmbeddedRedis.start();
+	}
+
+	@AfterAll
+	static void stopRedis() {
+		redis.close();
+	}
+
+	@BeforeEach
+	void emptyRedis() {
+		connection(redis.port()).getConnection().serverCommands().flushAll();
+	}
+
+	@AfterEach
+	void closeConnections() {
+		this.connections.forEach(LettuceConnectionFactory::destroy);
+	}
+
+	@Override
+	IdempotencyRecords idempotencyRecords() {
+		return new RedisIdempotencyRecords(template(), IdempotencyRecords.LEASE);
+	}
+
+	@Override
+	DelayIdRecords delayIdRecords() {
+		return new RedisDelayIdRecords(template(), Clock.systemUTC());
+	}
+
+	@Override
+	List<RateBudgets> rateBudgets() {
+		return List.of(budgets(redis.port(), new StoreFailures(new SimpleMeterRegistry(), Clock.systemUTC())),
+				budgets(redis.port(), new StoreFailures(new SimpleMeterRegistry(), Clock.systemUTC())));
+	}
+
+	@Test
+	void anAttemptWhoseReplicaStoppedLosesItsLeaseAndTheRetryRunsAsARepeat() {
+		IdempotencyRecords records = new RedisIdempotencyRecords(template(), Duration.ofMillis(300));
+		Instant first = Instant.parse("2026-12-07T12:00:00Z");
+		records.claim("call", "k1", "fp", first).block();
+
+		assertThat(records.claim("call", "k1", "fp", first).block()).isInstanceOf(Claim.InFlight.class);
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(records.claim("call", "k1", "fp", first.plusSeconds(1)).block())
+				.isEqualTo(new Claim.Granted(first, true)));
+	}
+
+	@Test
+	void aWidgetKeepsAtMostItsShareOfIdempotencyRecords() {
+		IdempotencyRecords records = idempotencyRecords();
+		Instant first = Instant.parse("2026-12-07T12:00:00Z");
+		for (int i = 0; i <= IdempotencyRecords.PER_WIDGET; i++) {
+			records.claim("busy", "k" + i, "fp", first.plusMillis(i)).block();
+		}
+
+		assertThat(template().opsForZSet().size("widget-gateway:idempotency:{busy}").block())
+			.isEqualTo(IdempotencyRecords.PER_WIDGET);
+		assertThat(records.claim("busy", "k0", "fp", first).block()).isEqualTo(new Claim.Granted(first, false));
+	}
+
+	@Test
+	void withoutRedisRequestsGoAheadAndTheFailureIsCounted() {
+		SimpleMeterRegistry registry = new SimpleMeterRegistry();
+		int closedPort = redis.port() + 1;
+		RateBudgets budgets = budgets(closedPort, new StoreFailures(registry, Clock.systemUTC()));
+
+		assertThat(budgets.take("call", 1, Duration.ofHours(1)).granted()).isTrue();
+		assertThat(budgets.take("call", 1, Duration.ofHours(1)).granted()).isTrue();
+		assertThat(registry.get("gateway.store.failures").tag("feature", "rate-limit").counter().count()).isEqualTo(2);
+	}
+
+	private ReactiveStringRedisTemplate template() {
+		return new ReactiveStringRedisTemplate(connection(redis.port()));
+	}
+
+	private RateBudgets budgets(int port, StoreFailures failures) {
+		return new RedisRateBudgets(connection(port), failures, Duration.ofSeconds(2));
+	}
+
+	private LettuceConnectionFactory connection(int port) {
+		LettuceConnectionFactory factory = new LettuceConnectionFactory(
+				new RedisStandaloneConfiguration("127.0.0.1", port));
+		factory.afterPropertiesSet();
+		factory.start();
+		this.connections.add(factory);
+		return factory;
+	}
+
+}
