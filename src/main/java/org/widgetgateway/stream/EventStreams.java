@@ -3,8 +3,10 @@ package org.widgetgateway.stream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
@@ -18,6 +20,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
@@ -62,6 +66,8 @@ import org.widgetgateway.widget.WidgetService;
  */
 @Service
 public class EventStreams implements DisposableBean, SmartLifecycle {
+
+	private static final Log logger = LogFactory.getLog(EventStreams.class);
 
 	/** Envelopes a stream may have waiting to be written. */
 	public static final int BUFFER = 256;
@@ -178,16 +184,29 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			// replies to the capabilities request, as a widget host pushes only what was
 			// approved.
 			AtomicReference<Capabilities> allowed = new AtomicReference<>(widget.capabilities());
+			Position resumeFrom = Position.parse(lastEventId);
+			Delivery delivery;
 			synchronized (this.loops) {
 				loop = this.loops.computeIfAbsent(widget.account(), (account) -> new SyncLoop(account, this.homeserver,
 						this.jsonMapper, this.pollTimeout, HISTORY));
-				Position resumeFrom = Position.parse(lastEventId, loop.epoch);
-				listener = new Listener(widget,
-						(numbered) -> emit(sink, widget, allowed.get(), loop, numbered, resumeFrom));
-				joined = loop.add(listener, (resumeFrom != null) ? resumeFrom.resumeAfter() : null);
+				Position local = (resumeFrom != null && loop.epoch.equals(resumeFrom.epoch())) ? resumeFrom : null;
+				delivery = new Delivery(sink, widget, allowed, loop, local,
+						resumeFrom != null && resumeFrom.portable());
+				listener = new Listener(widget, delivery::accept);
+				joined = loop.add(listener, (local != null) ? local.resumeAfter() : null);
 			}
+			// Resumed from this loop's history, or from the homeserver's position the id
+			// names: what this replica did not see, it asks the homeserver for again.
+			Position catchUpFrom = joined.resumes() ? null : resumeFrom;
+			if (catchUpFrom == null || !catchUpFrom.portable()) {
+				synchronized (loop) {
+					delivery.release(Set.of());
+				}
+				catchUpFrom = null;
+			}
+			boolean resumes = joined.resumes() || catchUpFrom != null;
 			long startedAt = loop.lastNumber();
-			Position start = new Position(loop.epoch, startedAt, Integer.MAX_VALUE);
+			Position start = new Position(loop.epoch, startedAt, Integer.MAX_VALUE, loop.since(), 0);
 			// A host starts the conversation: it asks a widget that starts afresh for the
 			// capabilities it wants, and tells it which were approved when it replies.
 			Consumer<ServerSentEvent<JsonNode>> pusher = (request) -> {
@@ -201,7 +220,7 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 				pusher.accept(hostRequest("update_turn_servers", turnServers, widget,
 						"wg-turn-" + this.requests.incrementAndGet()));
 			}
-			HostRequest capabilities = joined.resumes() ? null : new HostRequest(widget.id(),
+			HostRequest capabilities = resumes ? null : new HostRequest(widget.id(),
 					"wg-capabilities-" + this.requests.incrementAndGet(), allowed, pusher);
 			if (capabilities != null) {
 				this.hostRequests.put(capabilities.key(), capabilities);
@@ -209,13 +228,14 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			Flux<ServerSentEvent<JsonNode>> request = (capabilities != null) ? Flux
 				.just(hostRequest("capabilities", this.jsonMapper.createObjectNode(), widget, capabilities.requestId()))
 					: Flux.empty();
-			Flux<ServerSentEvent<JsonNode>> initial = joined.resumes() ? Flux.empty()
-					: initialState(widget, loop.epoch, startedAt)
-						.map((state) -> event("update_state", state, widget, start))
-						.flux()
-						.concatWith(joined.currentSticky()
-							.flatMapIterable((sticky) -> currentSticky(widget, sticky))
-							.map((sticky) -> event("send_event", sticky, widget, start)));
+			Flux<ServerSentEvent<JsonNode>> afresh = initialState(widget, loop.epoch, startedAt)
+				.map((state) -> event("update_state", state, widget, start))
+				.flux()
+				.concatWith(joined.currentSticky()
+					.flatMapIterable((sticky) -> currentSticky(widget, sticky))
+					.map((sticky) -> event("send_event", sticky, widget, start)));
+			Flux<ServerSentEvent<JsonNode>> initial = (catchUpFrom != null) ? catchUp(delivery, catchUpFrom, afresh)
+					: joined.resumes() ? Flux.empty() : afresh;
 			AtomicInteger streams = openStreams(widget);
 			streams.incrementAndGet();
 			return Flux.concat(Flux.just(COMMENT), request, initial, sink.asFlux())
@@ -265,24 +285,143 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 		});
 	}
 
-	private void emit(Sinks.Many<ServerSentEvent<JsonNode>> sink, Widget widget, Capabilities capabilities,
-			SyncLoop loop, Numbered numbered, @Nullable Position resumeFrom) {
-		List<ObjectNode> envelopes = envelopes(widget, capabilities, numbered);
-		for (int i = 0; i < envelopes.size(); i++) {
-			if (resumeFrom != null && numbered.number() == resumeFrom.number() && i <= resumeFrom.index()) {
-				continue;
-			}
-			ObjectNode envelope = envelopes.get(i);
-			Sinks.EmitResult result = sink.tryEmitNext(event(envelope.get("action").stringValue(), envelope.get("data"),
-					widget, new Position(loop.epoch, numbered.number(), i)));
-			// A full buffer is an overflow once the stream reads from it, and
-			// "no subscriber" before (the flood came while the stream's current
-			// state was still read).
-			if (result == Sinks.EmitResult.FAIL_OVERFLOW || result == Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
-				sink.tryEmitError(new FellBehind());
-				return;
+	/**
+	 * The events of the homeserver's {@code /sync} answer from the position a stream of
+	 * another replica (or an earlier loop) had reached, less the pushes the stream got
+	 * already; then the stream goes on live, without the events the answer held. A
+	 * homeserver that cannot answer from that position gets the stream started afresh.
+	 */
+	private Flux<ServerSentEvent<JsonNode>> catchUp(Delivery delivery, Position from,
+			Flux<ServerSentEvent<JsonNode>> afresh) {
+		Widget widget = delivery.widget;
+		String batch = Objects.requireNonNull(from.batch());
+		String filter = this.jsonMapper.writeValueAsString(SyncLoop.filter(List.of(widget), this.jsonMapper));
+		Set<String> caughtUp = new HashSet<>();
+		return delivery.loop.firstSync()
+			.then(this.homeserver.sync(widget.account(), filter, batch, Duration.ZERO))
+			.flatMapIterable((answer) -> {
+				List<ServerSentEvent<JsonNode>> pushes = new ArrayList<>();
+				int pushed = 0;
+				for (Numbered numbered : SyncLoop.roomEvents(answer, batch)) {
+					caughtUp.add(numbered.event().path("event_id").asString(""));
+					for (ObjectNode envelope : envelopes(widget, delivery.allowed.get(), numbered)) {
+						if (++pushed > from.pushes()) {
+							pushes.add(event(envelope.get("action").stringValue(), envelope.get("data"), widget,
+									Position.caughtUp(batch, pushed)));
+						}
+					}
+				}
+				return pushes;
+			})
+			.onErrorResume((ex) -> {
+				logger.info("Stream of widget " + widget.id() + " could not be resumed from the homeserver's position "
+						+ "in its Last-Event-ID (" + ex.getMessage() + "); it starts afresh");
+				caughtUp.clear();
+				return afresh;
+			})
+			.concatWith(Mono.fromRunnable(() -> {
+				synchronized (delivery.loop) {
+					caughtUp.remove("");
+					delivery.release(caughtUp);
+				}
+			}));
+	}
+
+	/**
+	 * What one stream has been given: the events its loop reports are held while the
+	 * stream catches up, and numbered by their pushes since the start of their
+	 * {@code /sync} answer, so that any replica can resume it. Called under the loop's
+	 * lock.
+	 */
+	private final class Delivery {
+
+		private final Sinks.Many<ServerSentEvent<JsonNode>> sink;
+
+		private final Widget widget;
+
+		private final AtomicReference<Capabilities> allowed;
+
+		private final SyncLoop loop;
+
+		private final @Nullable Position resumeFrom;
+
+		private boolean holding;
+
+		private final List<Numbered> held = new ArrayList<>();
+
+		private Set<String> caughtUp = Set.of();
+
+		private @Nullable String batch;
+
+		private int pushes;
+
+		Delivery(Sinks.Many<ServerSentEvent<JsonNode>> sink, Widget widget, AtomicReference<Capabilities> allowed,
+				SyncLoop loop, @Nullable Position resumeFrom, boolean holding) {
+			this.sink = sink;
+			this.widget = widget;
+			this.allowed = allowed;
+			this.loop = loop;
+			this.resumeFrom = resumeFrom;
+			this.holding = holding;
+			if (resumeFrom != null) {
+				this.batch = resumeFrom.batch();
+				this.pushes = (resumeFrom.index() == Integer.MAX_VALUE) ? resumeFrom.pushes()
+						: resumeFrom.pushes() - resumeFrom.index() - 1;
 			}
 		}
+
+		void accept(Numbered numbered) {
+			if (!this.holding) {
+				emit(numbered);
+			}
+			else if (this.held.size() < BUFFER) {
+				this.held.add(numbered);
+			}
+			else {
+				this.sink.tryEmitError(new FellBehind());
+			}
+		}
+
+		/** Ends the holding: the held events go out, less those the catch-up gave. */
+		void release(Set<String> caughtUp) {
+			this.caughtUp = Set.copyOf(caughtUp);
+			this.holding = false;
+			this.held.forEach(this::emit);
+			this.held.clear();
+		}
+
+		private void emit(Numbered numbered) {
+			if (!this.caughtUp.isEmpty() && this.caughtUp.contains(numbered.event().path("event_id").asString(""))) {
+				return;
+			}
+			boolean roomEvent = numbered.source() != Source.TO_DEVICE;
+			if (roomEvent && !numbered.batch().equals(this.batch)) {
+				this.batch = numbered.batch();
+				this.pushes = 0;
+			}
+			List<ObjectNode> envelopes = envelopes(this.widget, this.allowed.get(), numbered);
+			Position resumed = this.resumeFrom;
+			for (int i = 0; i < envelopes.size(); i++) {
+				if (roomEvent) {
+					this.pushes++;
+				}
+				if (resumed != null && numbered.number() == resumed.number() && i <= resumed.index()) {
+					continue;
+				}
+				ObjectNode envelope = envelopes.get(i);
+				Sinks.EmitResult result = this.sink
+					.tryEmitNext(event(envelope.get("action").stringValue(), envelope.get("data"), this.widget,
+							new Position(this.loop.epoch, numbered.number(), i, this.batch, this.pushes)));
+				// A full buffer is an overflow once the stream reads from it, and
+				// "no subscriber" before (the flood came while the stream's current
+				// state was still read).
+				if (result == Sinks.EmitResult.FAIL_OVERFLOW || result == Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
+					this.sink.tryEmitError(new FellBehind());
+					return;
+				}
+			}
+		}
+
 	}
 
 	/**
@@ -567,14 +706,34 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 	}
 
 	/**
-	 * Where a stream stands: the loop, the number of the event, and the index of the push
-	 * among that event's pushes. Its text is the SSE id.
+	 * Where a stream stands. For this replica's loop: the loop, the number of the event,
+	 * and the index of the push among that event's pushes. For any replica: the
+	 * homeserver's {@code since} position of the {@code /sync} answer the event came in,
+	 * and how many pushes the stream had from that answer up to this one. Its text is the
+	 * SSE id: {@code epoch-number-index~pushes~since}, the first part empty for pushes
+	 * caught up from the homeserver, the last two absent before the loop's first answer.
+	 *
+	 * @param epoch the loop, or {@code null} for a push caught up from the homeserver
+	 * @param number the event's number in the loop
+	 * @param index the push's index among the event's pushes ({@link Integer#MAX_VALUE}
+	 * for the state a stream starts with)
+	 * @param batch the homeserver's position, or {@code null} when not known
+	 * @param pushes the pushes from that position up to this one
 	 */
-	record Position(String epoch, long number, int index) {
+	record Position(@Nullable String epoch, long number, int index, @Nullable String batch, int pushes) {
+
+		static Position caughtUp(String batch, int pushes) {
+			return new Position(null, -1, -1, batch, pushes);
+		}
+
+		boolean portable() {
+			return this.batch != null;
+		}
 
 		@Override
 		public String toString() {
-			return this.epoch + "-" + this.number + "-" + this.index;
+			String local = (this.epoch != null) ? this.epoch + "-" + this.number + "-" + this.index : "";
+			return (this.batch != null) ? local + "~" + this.pushes + "~" + this.batch : local;
 		}
 
 		/**
@@ -587,16 +746,28 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			return (this.index == Integer.MAX_VALUE) ? this.number : this.number - 1;
 		}
 
-		static @Nullable Position parse(@Nullable String id, String epoch) {
+		static @Nullable Position parse(@Nullable String id) {
 			if (id == null) {
 				return null;
 			}
-			String[] parts = id.strip().split("-");
-			if (parts.length != 3 || !parts[0].equals(epoch)) {
-				return null;
-			}
+			String[] parts = id.strip().split("~", 3);
 			try {
-				return new Position(parts[0], Long.parseLong(parts[1]), Integer.parseInt(parts[2]));
+				String epoch = null;
+				long number = -1;
+				int index = -1;
+				if (!parts[0].isEmpty()) {
+					String[] local = parts[0].split("-");
+					if (local.length != 3) {
+						return null;
+					}
+					epoch = local[0];
+					number = Long.parseLong(local[1]);
+					index = Integer.parseInt(local[2]);
+				}
+				if (parts.length == 3 && !parts[2].isEmpty()) {
+					return new Position(epoch, number, index, parts[2], Integer.parseInt(parts[1]));
+				}
+				return (parts.length == 1 && epoch != null) ? new Position(epoch, number, index, null, 0) : null;
 			}
 			catch (NumberFormatException ex) {
 				return null;

@@ -3,13 +3,16 @@ package org.widgetgateway.stream;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import org.apache.commons.logging.Log;
@@ -162,6 +165,61 @@ final class SyncLoop {
 		return this.lastNumber;
 	}
 
+	/**
+	 * The homeserver's position from which the loop's next answer reports events, or
+	 * {@code null} before its first answer.
+	 */
+	synchronized @Nullable String since() {
+		return this.since;
+	}
+
+	/**
+	 * Completes once the loop's first {@code /sync} answer is in: from then on it reports
+	 * every event.
+	 */
+	synchronized Mono<Void> firstSync() {
+		if (this.synced) {
+			return Mono.empty();
+		}
+		Sinks.One<List<ObjectNode>> pending = Sinks.one();
+		this.pendingSticky.add(new PendingSticky(Set.of(), pending));
+		return pending.asMono().then();
+	}
+
+	/**
+	 * The room events of a {@code /sync} answer asked for again from an earlier position,
+	 * in the order the loop reports them (to-device messages left out: the homeserver
+	 * delivered those once, to the loop that first asked). A timeline the homeserver
+	 * reports as {@code limited} is not filled.
+	 * @param batch the answer
+	 * @param since the position it was asked from
+	 * @return the events
+	 */
+	static List<Numbered> roomEvents(JsonNode batch, String since) {
+		List<Numbered> events = new ArrayList<>();
+		Set<String> inTimeline = new HashSet<>();
+		batch.path("rooms").path("join").properties().forEach((room) -> {
+			BiConsumer<JsonNode, Source> add = (event, source) -> {
+				if (event instanceof ObjectNode object && ClientEvents.isPassable(object)) {
+					withRoomId(room.getKey(), object);
+					events.add(new Numbered(-1, since, room.getKey(), object, source));
+				}
+			};
+			room.getValue().path("state").path("events").forEach((event) -> add.accept(event, Source.STATE));
+			room.getValue().path("timeline").path("events").forEach((event) -> {
+				inTimeline.add(event.path("event_id").asString(""));
+				add.accept(event, Source.TIMELINE);
+			});
+			room.getValue()
+				.path("msc4354_sticky")
+				.path("events")
+				.valueStream()
+				.filter((event) -> !inTimeline.contains(event.path("event_id").asString("")))
+				.forEach((event) -> add.accept(event, Source.STICKY));
+		});
+		return events;
+	}
+
 	synchronized void stop() {
 		this.stopped = true;
 		if (this.poll != null) {
@@ -221,7 +279,7 @@ final class SyncLoop {
 						.path("events")
 						.forEach((event) -> noteSticky(room.getKey(), event));
 				});
-				batch.path("to_device").path("events").forEach(this::dispatchToDevice);
+				batch.path("to_device").path("events").forEach((message) -> dispatchToDevice("", message));
 				// What is sticky now, for the streams that opened before this answer:
 				// every later
 				// event reaches them live.
@@ -254,22 +312,21 @@ final class SyncLoop {
 						room.getValue()
 							.path("state")
 							.path("events")
-							.forEach((event) -> dispatch(room.getKey(), event, Source.STATE));
+							.forEach((event) -> dispatch(since, room.getKey(), event, Source.STATE));
 						gaps.getOrDefault(room.getKey(), List.of())
-							.forEach((event) -> dispatch(room.getKey(), event, Source.TIMELINE));
+							.forEach((event) -> dispatch(since, room.getKey(), event, Source.TIMELINE));
 						room.getValue()
 							.path("timeline")
 							.path("events")
-							.forEach((event) -> dispatch(room.getKey(), event, Source.TIMELINE));
+							.forEach((event) -> dispatch(since, room.getKey(), event, Source.TIMELINE));
 						// Sticky events outside this answer's timeline: new to the
-						// loop unless
-						// an earlier answer had them.
+						// loop unless an earlier answer had them.
 						room.getValue()
 							.path("msc4354_sticky")
 							.path("events")
-							.forEach((event) -> dispatch(room.getKey(), event, Source.STICKY));
+							.forEach((event) -> dispatch(since, room.getKey(), event, Source.STICKY));
 					});
-					batch.path("to_device").path("events").forEach(this::dispatchToDevice);
+					batch.path("to_device").path("events").forEach((message) -> dispatchToDevice(since, message));
 				}
 				poll();
 			}, (ex) -> failed(ex, generation));
@@ -279,9 +336,9 @@ final class SyncLoop {
 	 * A to-device message for the account's device: the homeserver delivers each once, to
 	 * this loop, which hands it to the streams of the widgets acting as the account.
 	 */
-	private void dispatchToDevice(JsonNode message) {
+	private void dispatchToDevice(String batch, JsonNode message) {
 		if (message instanceof ObjectNode object && object.path("type").isString() && ClientEvents.isPassable(object)) {
-			record(new Numbered(++this.lastNumber, "", object, Source.TO_DEVICE));
+			record(new Numbered(++this.lastNumber, batch, "", object, Source.TO_DEVICE));
 		}
 	}
 
@@ -292,7 +349,7 @@ final class SyncLoop {
 		}
 	}
 
-	private void dispatch(String roomId, JsonNode event, Source source) {
+	private void dispatch(String batch, String roomId, JsonNode event, Source source) {
 		if (!(event instanceof ObjectNode object) || !ClientEvents.isPassable(object)) {
 			return;
 		}
@@ -301,7 +358,7 @@ final class SyncLoop {
 		if (source == Source.STICKY && !newlySticky) {
 			return;
 		}
-		record(new Numbered(++this.lastNumber, roomId, object, source));
+		record(new Numbered(++this.lastNumber, batch, roomId, object, source));
 	}
 
 	private void record(Numbered numbered) {
@@ -346,23 +403,34 @@ final class SyncLoop {
 
 	/** What the covered widgets may see, together: their rooms and event types. */
 	private ObjectNode filter() {
+		return filter(this.covered, this.jsonMapper);
+	}
+
+	/**
+	 * A {@code /sync} filter for what some widgets may see, together: their rooms and
+	 * event types.
+	 * @param widgets the widgets
+	 * @param jsonMapper makes the filter's JSON
+	 * @return the filter
+	 */
+	static ObjectNode filter(Collection<Widget> widgets, JsonMapper jsonMapper) {
 		Set<String> rooms = new TreeSet<>();
 		Set<String> types = new TreeSet<>();
 		Set<String> stateTypes = new TreeSet<>();
-		for (Widget widget : this.covered) {
+		for (Widget widget : widgets) {
 			rooms.addAll(widget.rooms());
 			types.addAll(widget.capabilities().receivedTypes());
 			stateTypes.addAll(widget.capabilities().receivedStateTypes());
 		}
-		ObjectNode filter = this.jsonMapper.createObjectNode();
+		ObjectNode filter = jsonMapper.createObjectNode();
 		filter.putObject("presence").putArray("types");
 		filter.putObject("account_data").putArray("types");
 		ObjectNode room = filter.putObject("room");
-		room.set("rooms", this.jsonMapper.valueToTree(new ArrayList<>(rooms)));
+		room.set("rooms", jsonMapper.valueToTree(new ArrayList<>(rooms)));
 		ObjectNode timeline = room.putObject("timeline");
-		timeline.set("types", this.jsonMapper.valueToTree(new ArrayList<>(types)));
+		timeline.set("types", jsonMapper.valueToTree(new ArrayList<>(types)));
 		timeline.put("limit", 50);
-		room.putObject("state").set("types", this.jsonMapper.valueToTree(new ArrayList<>(stateTypes)));
+		room.putObject("state").set("types", jsonMapper.valueToTree(new ArrayList<>(stateTypes)));
 		room.putObject("ephemeral").putArray("types");
 		room.putObject("account_data").putArray("types");
 		return filter;
@@ -372,11 +440,13 @@ final class SyncLoop {
 	 * An event the loop reported.
 	 *
 	 * @param number its number in this loop
+	 * @param batch the homeserver's {@code since} position of the {@code /sync} request
+	 * whose answer reported it: any replica can ask for that answer again
 	 * @param roomId its room
 	 * @param event the event, as the homeserver serves it
 	 * @param source the section of the {@code /sync} answer it came in
 	 */
-	record Numbered(long number, String roomId, ObjectNode event, Source source) {
+	record Numbered(long number, String batch, String roomId, ObjectNode event, Source source) {
 
 	}
 
