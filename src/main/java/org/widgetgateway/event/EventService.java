@@ -53,10 +53,6 @@ public class EventService {
 
 	private static final String DELAYED_EVENT_NOT_FOUND = "Delayed event not found";
 
-	private static final String TRANSACTION_PREFIX = "wg"
-			+ HexFormat.of().formatHex(ByteBuffer.allocate(12).putLong(new SecureRandom().nextLong()).array(), 0, 8)
-			+ ".";
-
 	private final HomeserverClient homeserver;
 
 	private final HomeserverDiscovery discovery;
@@ -76,6 +72,11 @@ public class EventService {
 	private final StoreFailures storeFailures;
 
 	private final Clock clock = Clock.systemUTC();
+
+	/** This instance's own: two gateways in one process must not share it either. */
+	private final String transactionPrefix = "wg"
+			+ HexFormat.of().formatHex(ByteBuffer.allocate(12).putLong(new SecureRandom().nextLong()).array(), 0, 8)
+			+ ".";
 
 	private final AtomicLong transactions = new AtomicLong();
 
@@ -198,7 +199,7 @@ public class EventService {
 	 */
 	private String transactionId(Widget widget, @Nullable String idempotencyKey) {
 		if (idempotencyKey == null) {
-			return TRANSACTION_PREFIX + Long.toHexString(this.transactions.incrementAndGet());
+			return this.transactionPrefix + Long.toHexString(this.transactions.incrementAndGet());
 		}
 		return "wgk" + HexFormat.of()
 			.formatHex(GatewayProperties.sha256(widget.id() + '\n' + idempotencyKey))

@@ -29,14 +29,15 @@ public class ToDeviceService {
 
 	private static final String FAILED = "Error sending event";
 
-	private static final String TRANSACTION_PREFIX = "wgd"
-			+ HexFormat.of().formatHex(ByteBuffer.allocate(8).putLong(new SecureRandom().nextLong()).array()) + ".";
-
 	private final HomeserverClient homeserver;
 
 	private final HomeserverFailures failures;
 
 	private final WidgetActions actions;
+
+	/** This instance's own: two gateways in one process must not share it either. */
+	private final String transactionPrefix = "wgd"
+			+ HexFormat.of().formatHex(ByteBuffer.allocate(8).putLong(new SecureRandom().nextLong()).array()) + ".";
 
 	private final AtomicLong transactions = new AtomicLong();
 
@@ -82,7 +83,7 @@ public class ToDeviceService {
 			}
 			return this.homeserver
 				.sendToDevice(widget.account(), type.stringValue(),
-						TRANSACTION_PREFIX + Long.toHexString(this.transactions.incrementAndGet()), messages)
+						this.transactionPrefix + Long.toHexString(this.transactions.incrementAndGet()), messages)
 				.doOnSuccess((done) -> recorded.calledHomeserver())
 				.onErrorMap(HomeserverException.class, (ex) -> this.failures.toWidget(FAILED, ex, widget.account()));
 		}));
