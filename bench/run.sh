@@ -107,12 +107,13 @@ nginx -p "$work" -c nginx.conf
 	echo "    response-timeout: $RESPONSE_TIMEOUT"
 	echo "  widgets:"
 	echo "    stalled:"
-	echo "      token: bench-stalled-token"
+	# Digests, as in production: a plain token must be 32 characters once a homeserver is set.
+	echo "      token-sha256: $(printf %s bench-stalled-token | sha256sum | cut -d' ' -f1)"
 	echo "      room-id: \"!stalled:localhost\""
 	echo "      capabilities: [org.matrix.msc2762.send.event:m.room.message]"
 	for i in $(seq 1 "$WIDGETS"); do
 		echo "    w$i:"
-		echo "      token: bench-token-$i"
+		echo "      token-sha256: $(printf %s "bench-token-$i" | sha256sum | cut -d' ' -f1)"
 		echo "      room-id: \"!bench:localhost\""
 		echo "      capabilities: [org.matrix.msc2762.send.state_event:org.matrix.msc3401.call.member, org.matrix.msc4157.send.delayed_event, org.matrix.msc4157.update_delayed_event]"
 	done

@@ -32,7 +32,7 @@ trap cleanup EXIT
 	echo "  widgets:"
 	for i in $(seq 1 "$WIDGETS"); do
 		echo "    s$i:"
-		echo "      token: stream-token-$i"
+		echo "      token-sha256: $(printf %s "stream-token-$i" | sha256sum | cut -d' ' -f1)"
 		echo "      room-id: \"!demo:localhost\""
 		echo "      capabilities: [org.matrix.msc2762.receive.state_event:org.matrix.msc3401.call.member, org.matrix.msc2762.receive.event:m.room.message, org.matrix.msc2762.send.event:m.room.message]"
 	done

@@ -50,7 +50,10 @@ import org.widgetgateway.GatewayProperties.Widget;
  * a name up still asks the source itself). One binder for all of them also reads the
  * {@code Widget} record's constructor once, not once per widget. The rest of
  * {@code gateway} is bound as usual, and the widgets join it through
- * {@link GatewayProperties#withWidgets}, which checks them as a whole.
+ * {@link GatewayProperties#withWidgets}, which checks them as a whole. With a real
+ * homeserver ({@code gateway.homeserver.base-url}), a plain {@code token} must then be
+ * long enough to be a secret: the token alone lets whoever has it act as the widget.
+ * Without one, the embedded simulator serves any token, its public demo tokens included.
  */
 @Component
 class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
@@ -62,6 +65,9 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 	private static final int WIDGET_ELEMENTS = WIDGETS.getNumberOfElements() + 1;
 
 	private static final Log logger = LogFactory.getLog(WidgetsBinding.class);
+
+	/** The shortest plain widget token served with a real homeserver. */
+	static final int MIN_PLAIN_TOKEN_LENGTH = 32;
 
 	/** The settings of a widget, as configuration names them. */
 	private static final Set<String> WIDGET_KEYS = Arrays.stream(Widget.class.getRecordComponents())
@@ -105,7 +111,9 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 
 			private Object withWidgets(ConfigurationPropertyName name, Object bound) {
 				if (GATEWAY.equals(name) && bound instanceof GatewayProperties properties && this.widgets != null) {
-					return properties.withWidgets(this.widgets);
+					GatewayProperties withWidgets = properties.withWidgets(this.widgets);
+					checkPlainTokens(withWidgets);
+					return withWidgets;
 				}
 				return bound;
 			}
@@ -149,6 +157,33 @@ class WidgetsBinding implements ConfigurationPropertiesBindHandlerAdvisor {
 				.ifBound((bound) -> widgets.put(widget.getElement(WIDGET_ELEMENTS - 1, Form.ORIGINAL), bound));
 		});
 		return widgets;
+	}
+
+	/**
+	 * Refuses a plain {@code token} shorter than {@value #MIN_PLAIN_TOKEN_LENGTH}
+	 * characters once a real homeserver is configured, naming the key and never the
+	 * token.
+	 */
+	private static void checkPlainTokens(GatewayProperties properties) {
+		if (properties.homeserver().baseUrl() == null) {
+			return;
+		}
+		properties.widgets().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach((entry) -> {
+			String widget = "gateway.widgets." + entry.getKey();
+			List<String> tokens = entry.getValue().token();
+			for (int i = 0; i < tokens.size(); i++) {
+				if (tokens.get(i).length() < MIN_PLAIN_TOKEN_LENGTH) {
+					String key = widget + ".token" + ((tokens.size() > 1) ? "[" + i + "]" : "");
+					throw new IllegalArgumentException(key + " must be at least " + MIN_PLAIN_TOKEN_LENGTH
+							+ " characters when gateway.homeserver.base-url is set, since the token alone lets "
+							+ "whoever has it act as the widget: set " + widget + ".token-sha256 to the SHA-256 "
+							+ "digest of a random token instead (the production form, which keeps the token out of "
+							+ "the configuration; echo -n \"$TOKEN\" | sha256sum gives it), or use a token of at "
+							+ "least " + MIN_PLAIN_TOKEN_LENGTH + " random characters (for example the output of "
+							+ "'openssl rand -base64 32')");
+				}
+			}
+		});
 	}
 
 	/**

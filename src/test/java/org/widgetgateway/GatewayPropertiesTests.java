@@ -33,6 +33,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class GatewayPropertiesTests {
 
+	/** A plain token long enough for a real homeserver, for widget {@code ec}. */
+	private static final String EC_TOKEN = "gateway.widgets.ec.token=" + "ec-secret-".repeat(4);
+
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
 		.withUserConfiguration(PropertiesConfiguration.class)
 		.withPropertyValues("gateway.widgets.ec.token=secret", "gateway.widgets.ec.room-id=!abc:example.org",
@@ -42,7 +45,7 @@ class GatewayPropertiesTests {
 	void validConfigurationBinds() {
 		this.runner
 			.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
-					"gateway.homeserver.access-token=syt_abc", "gateway.widgets.ec.max-delay=1h")
+					"gateway.homeserver.access-token=syt_abc", EC_TOKEN, "gateway.widgets.ec.max-delay=1h")
 			.run((context) -> {
 				GatewayProperties properties = context.getBean(GatewayProperties.class);
 				assertThat(properties.homeserver().baseUrl()).isEqualTo("https://matrix.example.org");
@@ -101,7 +104,7 @@ class GatewayPropertiesTests {
 		this.runner
 			.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
 					"gateway.homeserver.access-token=syt_gateway_secret",
-					"gateway.widgets.ec.homeserver-access-token=syt_widget_secret",
+					"gateway.widgets.ec.homeserver-access-token=syt_widget_secret", EC_TOKEN,
 					"gateway.delay-id-key=" + DelayIdsForTests.KEY)
 			.run((context) -> assertThat(context.getBean(GatewayProperties.class).toString())
 				.contains("https://matrix.example.org", "ownAccount=true")
@@ -144,10 +147,11 @@ class GatewayPropertiesTests {
 	void aHomeserverAccessTokenSharedByTwoWidgetsOrWithTheGatewayIsWarnedOfAtStartup(CapturedOutput output) {
 		this.runner.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
 				"gateway.homeserver.access-token=syt_gateway", "gateway.widgets.ec.homeserver-access-token=syt_shared",
-				"gateway.widgets.b.token=b-secret", "gateway.widgets.b.room-id=!abc:example.org",
-				"gateway.widgets.b.homeserver-access-token=syt_shared", "gateway.widgets.c.token=c-secret",
-				"gateway.widgets.c.room-id=!abc:example.org", "gateway.widgets.c.homeserver-access-token=syt_gateway",
-				"gateway.widgets.d.token=d-secret", "gateway.widgets.d.room-id=!abc:example.org",
+				EC_TOKEN, "gateway.widgets.b.token=" + "b-secret".repeat(4),
+				"gateway.widgets.b.room-id=!abc:example.org", "gateway.widgets.b.homeserver-access-token=syt_shared",
+				"gateway.widgets.c.token=" + "c-secret".repeat(4), "gateway.widgets.c.room-id=!abc:example.org",
+				"gateway.widgets.c.homeserver-access-token=syt_gateway",
+				"gateway.widgets.d.token=" + "d-secret".repeat(4), "gateway.widgets.d.room-id=!abc:example.org",
 				"gateway.widgets.d.homeserver-access-token=syt_own")
 			.run((context) -> new WidgetRegistry(context.getBean(GatewayProperties.class)));
 
@@ -161,7 +165,8 @@ class GatewayPropertiesTests {
 	void eachWidgetIsDescribedInOneStartupLineThatNeverShowsItsToken(CapturedOutput output) {
 		this.runner
 			.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
-					"gateway.homeserver.access-token=syt_gateway", "gateway.widgets.b.token=b-secret,b-next",
+					"gateway.homeserver.access-token=syt_gateway", EC_TOKEN,
+					"gateway.widgets.b.token=" + "b-secret".repeat(4) + "," + "b-next".repeat(6),
 					"gateway.widgets.b.room-id=!abc:example.org",
 					"gateway.widgets.b.capabilities=org.matrix.msc4157.send.delayed_event,m.always_on_screen",
 					"gateway.widgets.b.homeserver-access-token=syt_own")
@@ -219,6 +224,38 @@ class GatewayPropertiesTests {
 	void widgetWithBothTokenFormsFailsStartup() {
 		this.runner.withPropertyValues("gateway.widgets.ec.token-sha256=" + "a".repeat(64))
 			.run((context) -> assertFailure(context, "gateway.widgets.ec.token-sha256, not both"));
+	}
+
+	@Test
+	void aShortPlainTokenFailsStartupWithARealHomeserverSayingWhatToDoInstead() {
+		this.runner
+			.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
+					"gateway.homeserver.access-token=syt_abc", "gateway.widgets.ec.token=tiny-t0ken")
+			.run((context) -> {
+				assertFailure(context, "gateway.widgets.ec.token must be at least 32 characters when "
+						+ "gateway.homeserver.base-url is set");
+				assertThat(context.getStartupFailure()).rootCause()
+					.hasMessageContaining("set gateway.widgets.ec.token-sha256")
+					.hasMessageContaining("'openssl rand -base64 32'")
+					.message()
+					.doesNotContain("tiny-t0ken");
+			});
+		this.runner
+			.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
+					"gateway.homeserver.access-token=syt_abc", "gateway.widgets.ec.token=" + "x".repeat(32) + ",short")
+			.run((context) -> assertFailure(context, "gateway.widgets.ec.token[1] must be at least 32 characters"));
+	}
+
+	@Test
+	void aRealHomeserverServesLongPlainTokensAndDigestsAndTheSimulatorShortTokens() {
+		this.runner
+			.withPropertyValues("gateway.homeserver.base-url=https://matrix.example.org",
+					"gateway.homeserver.access-token=syt_abc", "gateway.widgets.ec.token=" + "x".repeat(32),
+					"gateway.widgets.hashed.token-sha256=" + "a".repeat(64),
+					"gateway.widgets.hashed.room-id=!abc:example.org")
+			.run((context) -> assertThat(context).hasNotFailed());
+		this.runner.run((context) -> assertThat(context.getBean(GatewayProperties.class).widgets().get("ec").token())
+			.containsExactly("secret"));
 	}
 
 	@Test

@@ -37,7 +37,7 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 								 "detail": "Error updating delayed event: The homeserver answered 404 M_NOT_FOUND: Delayed event not found",
 								 "instance": "/v1/delayed_events/syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g/restart", "errcode": "M_NOT_FOUND", "request_id": "5f0c1a2b3c4d5e6f",
 								 "matrix_api_error": {"http_status": 404, "http_headers": {"content-type": "application/json"},
-								   "url": "https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",
+								   "url": "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",
 								   "response": {"errcode": "M_NOT_FOUND", "error": "Delayed event not found"}}}""")))
 @ApiResponse(responseCode = "501",
 		description = "`M_UNRECOGNIZED`: the homeserver does not offer delayed events (MSC4140); nothing reached it",

@@ -69,8 +69,9 @@ class OpenApiConfiguration {
 						.additionalProperties(Boolean.TRUE)
 						.description("Headers of the homeserver's answer: name to value, both strings")
 						.example(orderedMap("content-type", "application/json")))
-			.addProperty("url", new StringSchema().example(
-					"https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart"))
+			.addProperty("url", new StringSchema()
+				.description("The path the gateway called, without the homeserver's address or the query")
+				.example("/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart"))
 			.addProperty("response",
 					new Schema<Object>().types(Set.of("object"))
 						.description("The homeserver's JSON error body")

@@ -2,7 +2,6 @@ package org.widgetgateway.homeserver;
 
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -85,15 +84,13 @@ public class HomeserverDiscovery {
 	}
 
 	/**
-	 * What the last discovery found, without calling the homeserver.
+	 * What the last discovery found, without calling the homeserver: unlike a read that
+	 * counts as a use of the answer, this one never starts a refresh that is due.
 	 * @return the support, or empty when no discovery has succeeded yet
 	 */
 	public Optional<DelayedEventsSupport> lastKnown() {
-		CompletableFuture<HomeserverFeatures> future = this.cache.getIfPresent(KEY);
-		if (future == null || !future.isDone() || future.isCompletedExceptionally()) {
-			return Optional.empty();
-		}
-		return Optional.of(future.join().delayedEvents());
+		HomeserverFeatures features = this.cache.synchronous().policy().getIfPresentQuietly(KEY);
+		return Optional.ofNullable(features).map(HomeserverFeatures::delayedEvents);
 	}
 
 	/**

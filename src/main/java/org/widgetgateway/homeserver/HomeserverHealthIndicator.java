@@ -11,9 +11,12 @@ import org.springframework.boot.health.contributor.Health;
 /**
  * The {@code homeserver} health component: whether the homeserver answered when last
  * asked, which delayed-events API it serves and its limits, and the circuit breaker's
- * state. It reads what discovery and the breaker know and never waits for the homeserver.
- * It is not part of readiness: a homeserver outage must not take the gateway out of a
- * load balancer, which would turn every widget's 503 into a refused connection.
+ * state. It reads what discovery and the breaker know and never asks the homeserver
+ * itself, nor has discovery ask it: a health request, which anyone may make and every
+ * probe repeats, never becomes a homeserver call. Until the homeserver has been asked (at
+ * startup, then by widgets' requests), its status is unknown. It is not part of
+ * readiness: a homeserver outage must not take the gateway out of a load balancer, which
+ * would turn every widget's 503 into a refused connection.
  */
 class HomeserverHealthIndicator extends AbstractHealthIndicator {
 
@@ -34,9 +37,6 @@ class HomeserverHealthIndicator extends AbstractHealthIndicator {
 		CircuitBreaker.State circuit = this.http.circuitState();
 		boolean reachable = known.isPresent() && failure.isEmpty() && circuit != CircuitBreaker.State.OPEN;
 		if (known.isEmpty() && failure.isEmpty()) {
-			this.discovery.current().subscribe((support) -> {
-			}, (ex) -> {
-			});
 			builder.unknown().withDetail("reachable", "not asked yet");
 		}
 		else {

@@ -121,7 +121,7 @@ class HomeserverHttp {
 			WebClient.RequestHeadersSpec<?> request = (body != null)
 					? spec.contentType(MediaType.APPLICATION_JSON).bodyValue(this.jsonMapper.writeValueAsString(body))
 					: spec;
-			return request.exchangeToMono((response) -> read(response, url, "The homeserver"));
+			return request.exchangeToMono((response) -> read(response, path.pathOnly(), "The homeserver"));
 		})
 			.timeout(this.responseTimeout)
 			.onErrorMap(TimeoutException.class,
@@ -162,7 +162,7 @@ class HomeserverHttp {
 				.attribute(URI_TEMPLATE_ATTRIBUTE, url.getScheme() + "://" + url.getRawAuthority() + url.getRawPath())
 				.contentType(MediaType.APPLICATION_JSON)
 				.bodyValue(this.jsonMapper.writeValueAsString(body))
-				.exchangeToMono((response) -> read(response, url, who)))
+				.exchangeToMono((response) -> read(response, url.getRawPath(), who)))
 			.timeout(this.responseTimeout)
 			.onErrorMap(TimeoutException.class,
 					(ex) -> new HomeserverException(Kind.TIMEOUT,
@@ -173,7 +173,15 @@ class HomeserverHttp {
 							null, ex));
 	}
 
-	private Mono<JsonNode> read(ClientResponse response, URI url, String who) {
+	/**
+	 * The answer's JSON, or the {@link HomeserverException} it amounts to.
+	 * @param response the answer
+	 * @param path the path that was called, without the address it was called at or the
+	 * query: it is what a refusal's {@code matrix_api_error} shows widgets, which need
+	 * not learn where the gateway finds the homeserver on its own network
+	 * @param who who answered, for messages
+	 */
+	private Mono<JsonNode> read(ClientResponse response, String path, String who) {
 		int status = response.statusCode().value();
 		return response.bodyToMono(byte[].class)
 			.onErrorMap(DataBufferLimitException.class,
@@ -195,7 +203,7 @@ class HomeserverHttp {
 						.unusableAnswer(who + " answered " + status + " without a Matrix error body", status);
 				}
 				HttpHeaders headers = response.headers().asHttpHeaders();
-				MatrixApiError error = new MatrixApiError(status, forwardedHeaders(headers), url.toString(), json);
+				MatrixApiError error = new MatrixApiError(status, forwardedHeaders(headers), path, json);
 				String message = who + " answered " + status + " " + error.errcode()
 						+ (error.error().isEmpty() ? "" : ": " + error.error());
 				throw refusal(message, error, headers);
@@ -329,6 +337,12 @@ class HomeserverHttp {
 	 * @param expanded the path with its values filled in and encoded
 	 */
 	record Path(String template, String expanded) {
+
+		/** The expanded path without its query. */
+		String pathOnly() {
+			int query = this.expanded.indexOf('?');
+			return (query < 0) ? this.expanded : this.expanded.substring(0, query);
+		}
 
 	}
 

@@ -10,7 +10,9 @@ import tools.jackson.databind.JsonNode;
  *
  * @param httpStatus the homeserver's HTTP status
  * @param httpHeaders the headers of the answer that matter to a widget, lower case
- * @param url the homeserver URL that was called
+ * @param url the path that was called, such as
+ * {@code /_matrix/client/v3/rooms/!abc%3Aexample.org/send/m.room.message/txn1}: never the
+ * homeserver's address (where the gateway reaches it on its own network) or the query
  * @param response the homeserver's JSON error body
  */
 public record MatrixApiError(@JsonProperty("http_status") int httpStatus,

@@ -6,16 +6,18 @@ import org.springframework.boot.actuate.autoconfigure.web.server.ManagementPortT
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+import org.springframework.security.authorization.AuthorityAuthorizationManager;
+import org.springframework.security.authorization.AuthorizationManager;
+import org.springframework.security.authorization.SingleResultAuthorizationManager;
 import org.springframework.security.config.ObjectPostProcessor;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.intercept.RequestAuthorizationContext;
 import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
 import org.springframework.security.web.header.HeaderWriterFilter;
-import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
-import org.springframework.security.web.util.matcher.RequestMatcher;
 import org.springframework.web.filter.CorsFilter;
 
 import org.widgetgateway.GatewayProperties;
@@ -24,11 +26,13 @@ import org.widgetgateway.widget.WidgetRegistry;
 /**
  * Widgets authenticate with their bearer token on {@code /v1/**}; the API documentation
  * and health are open, and the Prometheus scrape on the management port (or where the
- * operator opened it); no other actuator endpoint is served. Any other path reaches the
- * web layer, which answers a path it does not know with a 404 problem. Stateless: no
- * sessions, no CSRF tokens, since no browser session carries the credentials. Browsers
- * may call from the origins in {@code gateway.cors.allowed-origins} only
- * ({@link CrossOriginPolicy}).
+ * operator opened it); no other actuator endpoint is served. A request that came in on a
+ * management port of its own is the operator's
+ * ({@link ManagementPortAuthenticationFilter}): it may scrape, and health shows it its
+ * details, which it shows nobody else. Any other path reaches the web layer, which
+ * answers a path it does not know with a 404 problem. Stateless: no sessions, no CSRF
+ * tokens, since no browser session carries the credentials. Browsers may call from the
+ * origins in {@code gateway.cors.allowed-origins} only ({@link CrossOriginPolicy}).
  */
 @Configuration(proxyBeanMethods = false)
 class SecurityConfiguration {
@@ -51,8 +55,8 @@ class SecurityConfiguration {
 			.requestMatchers("/actuator/health", "/actuator/health/**", "/v3/api-docs", "/v3/api-docs/**",
 					"/v3/api-docs.yaml", "/swagger-ui/**", "/swagger-ui.html", "/error")
 			.permitAll()
-			.requestMatchers(metricsScrape(properties, environment))
-			.permitAll()
+			.requestMatchers("/actuator/prometheus")
+			.access(metricsScrape(properties))
 			.requestMatchers("/v1/**")
 			.authenticated()
 			.requestMatchers("/actuator/**")
@@ -82,22 +86,23 @@ class SecurityConfiguration {
 			.formLogin(AbstractHttpConfigurer::disable)
 			.logout(AbstractHttpConfigurer::disable)
 			.requestCache(AbstractHttpConfigurer::disable);
+		if (ManagementPortType.get(environment) == ManagementPortType.DIFFERENT) {
+			http.addFilterBefore(new ManagementPortAuthenticationFilter(environment),
+					AnonymousAuthenticationFilter.class);
+		}
 		return http.build();
 	}
 
 	/**
-	 * A scrape of {@code /actuator/prometheus} that needs no token: on the management
-	 * port, or anywhere when {@code gateway.metrics.open} is set.
+	 * Who may scrape {@code /actuator/prometheus} without a token: whoever came in on a
+	 * management port of its own, or anyone when {@code gateway.metrics.open} is set.
+	 * Without a management port of its own, Spring Boot's "management port" is the
+	 * application's, which widgets reach: then only {@code gateway.metrics.open} opens
+	 * it.
 	 */
-	private static RequestMatcher metricsScrape(GatewayProperties properties, Environment environment) {
-		RequestMatcher prometheus = PathPatternRequestMatcher.withDefaults().matcher("/actuator/prometheus");
-		// Without a management port of its own, the "management port" is the
-		// application's,
-		// which widgets reach: then only gateway.metrics.open opens it.
-		return (request) -> prometheus.matches(request)
-				&& (properties.metrics().open() || (ManagementPortType.get(environment) == ManagementPortType.DIFFERENT
-						&& Integer.toString(request.getLocalPort())
-							.equals(environment.getProperty("local.management.port"))));
+	private static AuthorizationManager<RequestAuthorizationContext> metricsScrape(GatewayProperties properties) {
+		return properties.metrics().open() ? SingleResultAuthorizationManager.permitAll()
+				: AuthorityAuthorizationManager.hasAuthority(ManagementPortAuthenticationFilter.AUTHORITY);
 	}
 
 }

@@ -51,9 +51,10 @@ class EventStreamController {
 					+ "Swagger UI's \"Execute\") shows no stream: it waits for the answer to end, which a stream "
 					+ "never does. Watch it with `curl -N -H 'Authorization: Bearer demo-token' "
 					+ "http://localhost:8080/v1/events`, or on the live page, `/live`. Each SSE `id` resumes the stream: "
-					+ "reconnect with `Last-Event-ID` within the gateway's window (1000 events, 30 s after the last "
-					+ "stream of an account closed) and nothing is lost; later, the stream starts afresh with an "
-					+ "`update_state`. The stream opens with an SSE comment, so its status comes at once. It ends with "
+					+ "reconnect with `Last-Event-ID`, to this instance or another replica, and nothing is lost: within "
+					+ "the instance's window (1000 events, 30 s after the last stream of an account closed) from its "
+					+ "history, else from the homeserver's `/sync` position the id carries; when the homeserver no "
+					+ "longer has that position, the stream starts afresh with an `update_state`. The stream opens with an SSE comment, so its status comes at once. It ends with "
 					+ "an `error` event (`errcode`, `error`) when its reader falls 256 events behind (`M_LIMIT_EXCEEDED`) "
 					+ "or the current state cannot be read (the homeserver's refusal), and without one when the gateway "
 					+ "shuts down: reconnect with `Last-Event-ID`.")

@@ -300,16 +300,18 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 		return delivery.loop.firstSync()
 			.then(this.homeserver.sync(widget.account(), filter, batch, Duration.ZERO))
 			.flatMapIterable((answer) -> {
-				List<ServerSentEvent<JsonNode>> pushes = new ArrayList<>();
-				int pushed = 0;
+				List<ObjectNode> envelopes = new ArrayList<>();
 				for (Numbered numbered : SyncLoop.roomEvents(answer, batch)) {
 					caughtUp.add(numbered.event().path("event_id").asString(""));
-					for (ObjectNode envelope : envelopes(widget, delivery.allowed.get(), numbered)) {
-						if (++pushed > from.pushes()) {
-							pushes.add(event(envelope.get("action").stringValue(), envelope.get("data"), widget,
-									Position.caughtUp(batch, pushed)));
-						}
-					}
+					envelopes.addAll(envelopes(widget, delivery.allowed.get(), numbered));
+				}
+				String next = answer.path("next_batch").asString(batch);
+				List<ServerSentEvent<JsonNode>> pushes = new ArrayList<>();
+				for (int pushed = from.pushes() + 1; pushed <= envelopes.size(); pushed++) {
+					ObjectNode envelope = envelopes.get(pushed - 1);
+					pushes.add(event(envelope.get("action").stringValue(), envelope.get("data"), widget,
+							(pushed == envelopes.size()) ? Position.caughtUp(next, 0)
+									: Position.caughtUp(batch, pushed)));
 				}
 				return pushes;
 			})
@@ -347,7 +349,7 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 
 		private boolean holding;
 
-		private final List<Numbered> held = new ArrayList<>();
+		private final List<List<Numbered>> held = new ArrayList<>();
 
 		private Set<String> caughtUp = Set.of();
 
@@ -370,12 +372,12 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			}
 		}
 
-		void accept(Numbered numbered) {
+		void accept(List<Numbered> batch) {
 			if (!this.holding) {
-				emit(numbered);
+				emit(batch);
 			}
 			else if (this.held.size() < BUFFER) {
-				this.held.add(numbered);
+				this.held.add(batch);
 			}
 			else {
 				this.sink.tryEmitError(new FellBehind());
@@ -390,34 +392,57 @@ public class EventStreams implements DisposableBean, SmartLifecycle {
 			this.held.clear();
 		}
 
-		private void emit(Numbered numbered) {
-			if (!this.caughtUp.isEmpty() && this.caughtUp.contains(numbered.event().path("event_id").asString(""))) {
-				return;
-			}
-			boolean roomEvent = numbered.source() != Source.TO_DEVICE;
-			if (roomEvent && !numbered.batch().equals(this.batch)) {
-				this.batch = numbered.batch();
-				this.pushes = 0;
-			}
-			List<ObjectNode> envelopes = envelopes(this.widget, this.allowed.get(), numbered);
-			Position resumed = this.resumeFrom;
-			for (int i = 0; i < envelopes.size(); i++) {
-				if (roomEvent) {
-					this.pushes++;
+		/**
+		 * Pushes the events of one answer (or what is left of it). Each push's position
+		 * names the answer and the pushes from it so far; the answer's last push names
+		 * the next answer, with none from it, so that resuming from it elsewhere asks for
+		 * exactly what came after.
+		 */
+		private void emit(List<Numbered> batch) {
+			List<Numbered> events = this.caughtUp.isEmpty() ? batch
+					: batch.stream()
+						.filter((numbered) -> !this.caughtUp.contains(numbered.event().path("event_id").asString("")))
+						.toList();
+			List<List<ObjectNode>> envelopes = events.stream()
+				.map((numbered) -> envelopes(this.widget, this.allowed.get(), numbered))
+				.toList();
+			int roomPushes = 0;
+			for (int e = 0; e < events.size(); e++) {
+				if (events.get(e).source() != Source.TO_DEVICE) {
+					roomPushes += envelopes.get(e).size();
 				}
-				if (resumed != null && numbered.number() == resumed.number() && i <= resumed.index()) {
-					continue;
+			}
+			int left = roomPushes;
+			for (int e = 0; e < events.size(); e++) {
+				Numbered numbered = events.get(e);
+				boolean roomEvent = numbered.source() != Source.TO_DEVICE;
+				if (roomEvent && !numbered.batch().equals(this.batch)) {
+					this.batch = numbered.batch();
+					this.pushes = 0;
 				}
-				ObjectNode envelope = envelopes.get(i);
-				Sinks.EmitResult result = this.sink
-					.tryEmitNext(event(envelope.get("action").stringValue(), envelope.get("data"), this.widget,
-							new Position(this.loop.epoch, numbered.number(), i, this.batch, this.pushes)));
-				// A full buffer is an overflow once the stream reads from it, and
-				// "no subscriber" before (the flood came while the stream's current
-				// state was still read).
-				if (result == Sinks.EmitResult.FAIL_OVERFLOW || result == Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
-					this.sink.tryEmitError(new FellBehind());
-					return;
+				List<ObjectNode> pushes = envelopes.get(e);
+				Position resumed = this.resumeFrom;
+				for (int i = 0; i < pushes.size(); i++) {
+					if (roomEvent) {
+						this.pushes++;
+						left--;
+					}
+					if (resumed != null && numbered.number() == resumed.number() && i <= resumed.index()) {
+						continue;
+					}
+					Position position = (roomEvent && left == 0)
+							? new Position(this.loop.epoch, numbered.number(), i, numbered.next(), 0)
+							: new Position(this.loop.epoch, numbered.number(), i, this.batch, this.pushes);
+					ObjectNode envelope = pushes.get(i);
+					Sinks.EmitResult result = this.sink.tryEmitNext(
+							event(envelope.get("action").stringValue(), envelope.get("data"), this.widget, position));
+					// A full buffer is an overflow once the stream reads from it, and
+					// "no subscriber" before (the flood came while the stream's current
+					// state was still read).
+					if (result == Sinks.EmitResult.FAIL_OVERFLOW || result == Sinks.EmitResult.FAIL_ZERO_SUBSCRIBER) {
+						this.sink.tryEmitError(new FellBehind());
+						return;
+					}
 				}
 			}
 		}

@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -126,7 +127,20 @@ final class SyncLoop {
 		boolean resumes = resumeAfter != null && resumeAfter <= this.lastNumber
 				&& (resumeAfter >= this.lastNumber - this.history.size());
 		if (resumes) {
-			this.history.stream().filter((event) -> event.number() > resumeAfter).forEach(listener.events());
+			List<Numbered> batch = new ArrayList<>();
+			for (Numbered event : this.history) {
+				if (event.number() <= resumeAfter) {
+					continue;
+				}
+				if (!batch.isEmpty() && !batch.get(0).batch().equals(event.batch())) {
+					listener.events().accept(List.copyOf(batch));
+					batch.clear();
+				}
+				batch.add(event);
+			}
+			if (!batch.isEmpty()) {
+				listener.events().accept(List.copyOf(batch));
+			}
 		}
 		this.listeners.add(listener);
 		boolean added = this.covered.add(listener.widget());
@@ -197,12 +211,13 @@ final class SyncLoop {
 	 */
 	static List<Numbered> roomEvents(JsonNode batch, String since) {
 		List<Numbered> events = new ArrayList<>();
+		String next = batch.path("next_batch").asString(since);
 		Set<String> inTimeline = new HashSet<>();
 		batch.path("rooms").path("join").properties().forEach((room) -> {
 			BiConsumer<JsonNode, Source> add = (event, source) -> {
 				if (event instanceof ObjectNode object && ClientEvents.isPassable(object)) {
 					withRoomId(room.getKey(), object);
-					events.add(new Numbered(-1, since, room.getKey(), object, source));
+					events.add(new Numbered(-1, since, next, room.getKey(), object, source));
 				}
 			};
 			room.getValue().path("state").path("events").forEach((event) -> add.accept(event, Source.STATE));
@@ -240,6 +255,7 @@ final class SyncLoop {
 
 	private void received(JsonNode batch, long generation) {
 		String previous = null;
+		String position = null;
 		List<String> types;
 		boolean noPosition = false;
 		synchronized (this) {
@@ -258,6 +274,7 @@ final class SyncLoop {
 				previous = this.since;
 				this.failures = 0;
 				this.since = next.stringValue();
+				position = this.since;
 			}
 			types = new ArrayList<>();
 			filter().path("room").path("timeline").path("types").forEach((type) -> types.add(type.asString()));
@@ -279,7 +296,12 @@ final class SyncLoop {
 						.path("events")
 						.forEach((event) -> noteSticky(room.getKey(), event));
 				});
-				batch.path("to_device").path("events").forEach((message) -> dispatchToDevice("", message));
+				List<Numbered> reported = new ArrayList<>();
+				String next = Objects.requireNonNull(position);
+				batch.path("to_device")
+					.path("events")
+					.forEach((message) -> dispatchToDevice(reported, next, next, message));
+				publish(reported);
 				// What is sticky now, for the streams that opened before this answer:
 				// every later
 				// event reaches them live.
@@ -292,6 +314,7 @@ final class SyncLoop {
 			return;
 		}
 		String since = previous;
+		String finalPosition = position;
 		JsonNode joined = batch.path("rooms").path("join");
 		Flux.fromIterable(joined.propertyNames())
 			.filter((roomId) -> joined.path(roomId).path("timeline").path("limited").asBoolean(false)
@@ -308,25 +331,30 @@ final class SyncLoop {
 			.collectMap(Map.Entry::getKey, Map.Entry::getValue)
 			.subscribe((gaps) -> {
 				synchronized (this) {
+					String next = Objects.requireNonNull(finalPosition);
+					List<Numbered> reported = new ArrayList<>();
 					joined.properties().forEach((room) -> {
 						room.getValue()
 							.path("state")
 							.path("events")
-							.forEach((event) -> dispatch(since, room.getKey(), event, Source.STATE));
+							.forEach((event) -> dispatch(reported, since, next, room.getKey(), event, Source.STATE));
 						gaps.getOrDefault(room.getKey(), List.of())
-							.forEach((event) -> dispatch(since, room.getKey(), event, Source.TIMELINE));
+							.forEach((event) -> dispatch(reported, since, next, room.getKey(), event, Source.TIMELINE));
 						room.getValue()
 							.path("timeline")
 							.path("events")
-							.forEach((event) -> dispatch(since, room.getKey(), event, Source.TIMELINE));
+							.forEach((event) -> dispatch(reported, since, next, room.getKey(), event, Source.TIMELINE));
 						// Sticky events outside this answer's timeline: new to the
 						// loop unless an earlier answer had them.
 						room.getValue()
 							.path("msc4354_sticky")
 							.path("events")
-							.forEach((event) -> dispatch(since, room.getKey(), event, Source.STICKY));
+							.forEach((event) -> dispatch(reported, since, next, room.getKey(), event, Source.STICKY));
 					});
-					batch.path("to_device").path("events").forEach((message) -> dispatchToDevice(since, message));
+					batch.path("to_device")
+						.path("events")
+						.forEach((message) -> dispatchToDevice(reported, since, next, message));
+					publish(reported);
 				}
 				poll();
 			}, (ex) -> failed(ex, generation));
@@ -336,9 +364,9 @@ final class SyncLoop {
 	 * A to-device message for the account's device: the homeserver delivers each once, to
 	 * this loop, which hands it to the streams of the widgets acting as the account.
 	 */
-	private void dispatchToDevice(String batch, JsonNode message) {
+	private void dispatchToDevice(List<Numbered> reported, String batch, String next, JsonNode message) {
 		if (message instanceof ObjectNode object && object.path("type").isString() && ClientEvents.isPassable(object)) {
-			record(new Numbered(++this.lastNumber, batch, "", object, Source.TO_DEVICE));
+			reported.add(new Numbered(++this.lastNumber, batch, next, "", object, Source.TO_DEVICE));
 		}
 	}
 
@@ -349,7 +377,8 @@ final class SyncLoop {
 		}
 	}
 
-	private void dispatch(String batch, String roomId, JsonNode event, Source source) {
+	private void dispatch(List<Numbered> reported, String batch, String next, String roomId, JsonNode event,
+			Source source) {
 		if (!(event instanceof ObjectNode object) || !ClientEvents.isPassable(object)) {
 			return;
 		}
@@ -358,15 +387,25 @@ final class SyncLoop {
 		if (source == Source.STICKY && !newlySticky) {
 			return;
 		}
-		record(new Numbered(++this.lastNumber, batch, roomId, object, source));
+		reported.add(new Numbered(++this.lastNumber, batch, next, roomId, object, source));
 	}
 
-	private void record(Numbered numbered) {
-		this.history.addLast(numbered);
-		if (this.history.size() > this.historySize) {
-			this.history.removeFirst();
+	/**
+	 * Keeps the events of one answer in the history and hands them to every listener
+	 * together, so that a stream knows which push is an answer's last.
+	 */
+	private void publish(List<Numbered> reported) {
+		if (reported.isEmpty()) {
+			return;
 		}
-		this.listeners.forEach((listener) -> listener.events().accept(numbered));
+		for (Numbered numbered : reported) {
+			this.history.addLast(numbered);
+			if (this.history.size() > this.historySize) {
+				this.history.removeFirst();
+			}
+		}
+		List<Numbered> events = List.copyOf(reported);
+		this.listeners.forEach((listener) -> listener.events().accept(events));
 	}
 
 	/**
@@ -442,11 +481,12 @@ final class SyncLoop {
 	 * @param number its number in this loop
 	 * @param batch the homeserver's {@code since} position of the {@code /sync} request
 	 * whose answer reported it: any replica can ask for that answer again
+	 * @param next the answer's {@code next_batch}, where the next answer starts
 	 * @param roomId its room
 	 * @param event the event, as the homeserver serves it
 	 * @param source the section of the {@code /sync} answer it came in
 	 */
-	record Numbered(long number, String batch, String roomId, ObjectNode event, Source source) {
+	record Numbered(long number, String batch, String next, String roomId, ObjectNode event, Source source) {
 
 	}
 
@@ -488,9 +528,10 @@ final class SyncLoop {
 	 * A stream listening to the loop.
 	 *
 	 * @param widget the streaming widget
-	 * @param events takes each event, on the loop's thread: it must not block
+	 * @param events takes the events of each answer, on the loop's thread: it must not
+	 * block
 	 */
-	record Listener(Widget widget, Consumer<Numbered> events) {
+	record Listener(Widget widget, Consumer<List<Numbered>> events) {
 
 	}
 

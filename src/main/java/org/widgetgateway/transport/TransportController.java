@@ -113,7 +113,7 @@ class TransportController {
 									 "data": {"delay_id": "syd_wlGAStYmBRRdjyCifqXF.k3JxW0Qb2vTq9nLcYp4Z1g", "action": "restart"},
 									 "response": {"error": {"message": "Error updating delayed event",
 									   "matrix_api_error": {"http_status": 404, "http_headers": {"content-type": "application/json"},
-									     "url": "https://matrix.example.org/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",
+									     "url": "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_wlGAStYmBRRdjyCifqXF/restart",
 									     "response": {"errcode": "M_NOT_FOUND", "error": "Delayed event not found"}}}}}"""),
 					@ExampleObject(name = "refused by the grant", value = """
 							{"api": "fromWidget", "widgetId": "demo", "requestId": "widgetapi-1721732853300",

@@ -62,6 +62,7 @@ class DelayedEventListingTests {
 	}
 
 	private static String listed(String delayId, String room, long runningSince) {
+		// Real Synapse's answer: StubContractIT "delayed-event-listed".
 		return """
 				{"delay_id": "%s", "room_id": "%s", "type": "org.matrix.msc3401.call.member",
 				 "state_key": "_@alice:example.org_DEV_m.call", "delay": 10000, "running_since": %d, "content": {}}"""

@@ -114,6 +114,7 @@ class HomeserverFieldTests {
 	}
 
 	private static String listingOf(String delayId, long runningSince) {
+		// Real Synapse's answer: StubContractIT "delayed-events-listed".
 		return """
 				{"delayed_events": [{"delay_id": "%s", "room_id": "!call:example.org",
 				 "type": "org.matrix.msc3401.call.member", "state_key": "%s", "delay": 8000,

@@ -70,6 +70,7 @@ class SendEventTests {
 
 	@Test
 	void delayedStateEventIsScheduledWithTheMsc4140QueryParameter() {
+		// Real Synapse's answer: StubContractIT "delayed-state-scheduled".
 		this.homeserver.stubFor(put(urlEqualTo(MEMBER_STATE + "?org.matrix.msc4140.delay=8000"))
 			.willReturn(okJson("{\"delay_id\": \"syd_wlGAStYmBRRdjyCifqXF\"}")));
 
@@ -103,6 +104,7 @@ class SendEventTests {
 
 	@Test
 	void stateEventWithoutDelayIsSentAtOnce() {
+		// Real Synapse's answer: StubContractIT "state-sent".
 		this.homeserver.stubFor(put(urlEqualTo(MEMBER_STATE)).willReturn(okJson("{\"event_id\": \"$join\"}")));
 
 		assertThat(send("call-token", """
@@ -116,6 +118,7 @@ class SendEventTests {
 
 	@Test
 	void roomEventGoesToSendWithAFreshTransactionIdEachTime() {
+		// Real Synapse's answer: StubContractIT "event-sent".
 		this.homeserver.stubFor(put(urlMatching(CALL_ROOM + "/send/m\\.room\\.message/[^/?]+"))
 			.willReturn(okJson("{\"event_id\": \"$msg\"}")));
 		String message = "{\"type\": \"m.room.message\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"hi\"}}";
@@ -135,6 +138,7 @@ class SendEventTests {
 
 	@Test
 	void delayedRoomEventIsScheduledThroughSend() {
+		// Real Synapse's answer: StubContractIT "delayed-event-scheduled".
 		this.homeserver.stubFor(
 				put(urlMatching(CALL_ROOM + "/send/m\\.room\\.message/[^/?]+\\?org\\.matrix\\.msc4140\\.delay=1500"))
 					.willReturn(okJson("{\"delay_id\": \"syd_later\"}")));

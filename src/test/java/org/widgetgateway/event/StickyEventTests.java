@@ -70,6 +70,8 @@ class StickyEventTests {
 
 	@Test
 	void stickyEventIsSentWithTheMsc4354QueryParameter() {
+		// Where /versions has org.matrix.msc4354 (sticky events).
+		// Real Synapse's answer: StubContractIT "sticky-event-sent".
 		this.homeserver.stubFor(put(urlMatching(SEND_MEMBER + "\\?org\\.matrix\\.msc4354\\.sticky_duration_ms=3600000"))
 			.willReturn(okJson("{\"event_id\": \"$member\"}")));
 
@@ -87,6 +89,8 @@ class StickyEventTests {
 	void delayedStickyLeaveIsScheduledWithBothQueryParameters() {
 		String url = SEND_MEMBER
 				+ "\\?org\\.matrix\\.msc4140\\.delay=8000&org\\.matrix\\.msc4354\\.sticky_duration_ms=3600000";
+		// Where /versions has org.matrix.msc4354 (sticky events).
+		// Real Synapse's answer: StubContractIT "delayed-sticky-event-scheduled".
 		this.homeserver.stubFor(put(urlMatching(url)).willReturn(okJson("{\"delay_id\": \"syd_sticky_leave\"}")));
 
 		assertThat(send("rtc-token", """

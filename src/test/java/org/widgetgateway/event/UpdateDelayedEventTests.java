@@ -90,6 +90,8 @@ class UpdateDelayedEventTests {
 	@CsvSource({ "cancel, cancel", "restart, restart", "send, send", "refresh, restart" })
 	void updateUsesThePathForm(String action, String sent) {
 		String delayId = scheduled("call-token", "syd_path");
+		// As Synapse 1.143 and later answer (management in the path).
+		// Real Synapse's answer: StubContractIT "update-in-path".
 		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_path/" + sent)).willReturn(okJson("{}")));
 
 		assertThat(update("call-token", "{\"delay_id\": \"" + delayId + "\", \"action\": \"" + action + "\"}"))
@@ -114,10 +116,13 @@ class UpdateDelayedEventTests {
 	@Test
 	void olderHomeserverGetsTheBodyFormAfterUnrecognized() {
 		String delayId = scheduled("call-token", "syd_old");
+		// As Synapse before 1.143 answers (management in the body only).
+		// Real Synapse's answer: StubContractIT "update-in-path-unrecognized".
 		this.homeserver
 			.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_old/cancel")).willReturn(aResponse().withStatus(404)
 				.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
 				.withBody("{\"errcode\": \"M_UNRECOGNIZED\", \"error\": \"Unrecognized request\"}")));
+		// Real Synapse's answer: StubContractIT "update-in-body".
 		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_old")).willReturn(okJson("{}")));
 
 		assertThat(update("call-token", "{\"delay_id\": \"" + delayId + "\", \"action\": \"cancel\"}")).hasStatusOk();
@@ -128,6 +133,7 @@ class UpdateDelayedEventTests {
 	@Test
 	void unknownOrFinishedDelayIdIsA404WithMatrixApiError() {
 		String delayId = scheduled("call-token", "syd_gone");
+		// Real Synapse's answer: StubContractIT "unknown-delay-id".
 		this.homeserver
 			.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_gone/restart")).willReturn(aResponse().withStatus(404)
 				.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
@@ -142,8 +148,7 @@ class UpdateDelayedEventTests {
 					.isEqualTo("Error updating delayed event: The homeserver answered 404 M_NOT_FOUND: "
 							+ "Delayed event not found");
 				assertThat(json).extractingPath("$.matrix_api_error.url")
-					.asString()
-					.endsWith(DELAYED_EVENTS + "syd_gone/restart");
+					.isEqualTo(DELAYED_EVENTS + "syd_gone/restart");
 			});
 	}
 
@@ -154,6 +159,7 @@ class UpdateDelayedEventTests {
 			.whenScenarioStateIs(Scenario.STARTED)
 			.willReturn(okJson("{}"))
 			.willSetStateTo("cancelled"));
+		// Real Synapse's answer: StubContractIT "cancelled-delay-id".
 		this.homeserver.stubFor(post(urlEqualTo(DELAYED_EVENTS + "syd_done/cancel")).inScenario("cancel")
 			.whenScenarioStateIs("cancelled")
 			.willReturn(aResponse().withStatus(404)
@@ -284,6 +290,7 @@ class UpdateDelayedEventTests {
 	@Test
 	void ownAccountsRejectedTokenIsABadGatewayThatNamesTheWidgetsKey() {
 		String delayId = scheduled("own-token", "syd_own");
+		// Real Synapse's answer: StubContractIT "rejected-token".
 		this.homeserver.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(401)
 			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
 			.withBody("{\"errcode\": \"M_UNKNOWN_TOKEN\", \"error\": \"Invalid access token passed.\"}")));

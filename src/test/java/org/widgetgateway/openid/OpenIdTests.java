@@ -65,6 +65,7 @@ class OpenIdTests {
 	@Test
 	void allowedWidgetGetsTheTokenOfItsOwnAccount() {
 		this.homeserver.stubFor(get(urlEqualTo(WHOAMI)).willReturn(okJson("{\"user_id\": \"@own:example.org\"}")));
+		// Real Synapse's answer: StubContractIT "openid-token".
 		this.homeserver.stubFor(post(urlEqualTo(REQUEST_TOKEN)).willReturn(okJson(TOKEN)));
 
 		assertThat(openId("own-token")).hasStatusOk().bodyJson().isStrictlyEqualTo("""

@@ -57,6 +57,7 @@ class ReadEventsTests {
 	}
 
 	private static String event(String id, String type, String stateKey, String content) {
+		// Real Synapse's answer: StubContractIT "room-event".
 		return """
 				{"event_id": "%s", "type": "%s", %s "sender": "@a:example.org", "room_id": "!call:example.org",
 				 "origin_server_ts": 1, "content": %s}""".formatted(id, type,
@@ -104,6 +105,7 @@ class ReadEventsTests {
 
 	@Test
 	void timelineReadIsNewestFirstOfTheTypeAndMsgtypeAndStopsAtSince() {
+		// Real Synapse's answer: StubContractIT "messages".
 		this.homeserver.stubFor(get(urlPathEqualTo(MESSAGES)).willReturn(okJson(
 				"{\"chunk\": [" + event("$new", "m.room.message", null, "{\"msgtype\": \"m.text\", \"body\": \"3\"}")
 						+ "," + event("$notice", "m.room.message", null, "{\"msgtype\": \"m.notice\", \"body\": \"2\"}")

@@ -60,6 +60,8 @@ class RtcTests {
 	/** Synapse 1.160 with sticky events and RTC transports on. */
 	@BeforeEach
 	void synapse160() {
+		// As Synapse 1.160 answers.
+		// Real Synapse's answer: StubContractIT "versions-with-rtc".
 		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/versions")).willReturn(
 				okJson("""
 						{"versions": ["v1.12"],
@@ -69,6 +71,7 @@ class RtcTests {
 	}
 
 	private static ResponseDefinitionBuilder unrecognized() {
+		// Real Synapse's answer: StubContractIT "unrecognized".
 		return aResponse().withStatus(404)
 			.withHeader("Content-Type", "application/json")
 			.withBody("{\"errcode\": \"M_UNRECOGNIZED\", \"error\": \"Unrecognized request\"}");
@@ -78,6 +81,7 @@ class RtcTests {
 		this.homeserver.stubFor(get(urlPathEqualTo(TRANSPORTS)).willReturn(okJson("""
 				{"rtc_transports": [{"type": "livekit", "livekit_service_url": "%s/livekit/jwt/"}]}"""
 			.formatted(this.homeserver.baseUrl()))));
+		// Real Synapse's answer: StubContractIT "whoami".
 		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/v3/account/whoami"))
 			.willReturn(okJson("{\"user_id\": \"@gateway:example.org\", \"device_id\": \"GATEWAY\"}")));
 		this.homeserver
@@ -102,6 +106,8 @@ class RtcTests {
 
 	@Test
 	void transportsComeFromTheHomeserver() {
+		// Where /versions has org.matrix.msc4143 (RTC transports).
+		// Real Synapse's answer: StubContractIT "rtc-transports".
 		this.homeserver.stubFor(get(urlPathEqualTo(TRANSPORTS)).willReturn(
 				okJson("""
 						{"rtc_transports": [{"type": "livekit", "livekit_service_url": "https://rtc.example.org/livekit/jwt"}]}""")));
@@ -205,6 +211,7 @@ class RtcTests {
 					.startsWith("Unexpected error while getting a LiveKit token: The LiveKit JWT service answered 401 "
 							+ "M_UNAUTHORIZED");
 				assertThat(json).extractingPath("$.matrix_api_error.http_status").isEqualTo(401);
+				assertThat(json).extractingPath("$.matrix_api_error.url").isEqualTo("/livekit/jwt/get_token");
 			});
 	}
 
@@ -260,6 +267,7 @@ class RtcTests {
 	@Test
 	void withoutTheHomeserverEndpointTheJwtServiceTakesTheLeaveWithItsDelay() {
 		transportNamesTheJwtService();
+		// Real Synapse's answer: StubContractIT "delayed-room-event-listed".
 		this.homeserver
 			.stubFor(get(urlPathEqualTo("/_matrix/client/unstable/org.matrix.msc4140/delayed_events")).willReturn(
 					okJson("""

@@ -53,6 +53,7 @@ class HostActionsTests {
 
 	@Test
 	void toDeviceMessagesInTheClearGoToSendToDevice() {
+		// Real Synapse's answer: StubContractIT "to-device-sent".
 		this.homeserver
 			.stubFor(put(urlPathMatching("/_matrix/client/v3/sendToDevice/" + KEYS.replace(".", "\\.") + "/[^/]+"))
 				.willReturn(okJson("{}")));
@@ -105,6 +106,8 @@ class HostActionsTests {
 			.bodyJson()
 			.extractingPath("$.response.error.message")
 			.isEqualTo("Missing capability");
+		// As Synapse without TURN servers answers.
+		// Real Synapse's answer: StubContractIT "no-turn-servers".
 		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/v3/voip/turnServer")).willReturn(okJson("{}")));
 		assertThat(envelope("rtc-token", "rtc", "watch_turn_servers", "{}")).hasStatusOk()
 			.bodyJson()
