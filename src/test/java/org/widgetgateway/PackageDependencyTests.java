@@ -52,4 +52,26 @@ class PackageDependencyTests {
 			.check(GATEWAY);
 	}
 
+	@Test
+	void theStoreHoldsStateForFeaturesWithoutKnowingThem() {
+		noClasses().that()
+			.resideInAPackage("org.widgetgateway.store..")
+			.should()
+			.dependOnClassesThat()
+			.resideInAnyPackage("org.widgetgateway.event..", "org.widgetgateway.ratelimit..",
+					"org.widgetgateway.stream..", "org.widgetgateway.homeserver..", "org.widgetgateway.widget..",
+					"org.widgetgateway.problem..", "org.widgetgateway.transport..")
+			.check(GATEWAY);
+	}
+
+	@Test
+	void onlyTheStoreTalksToRedis() {
+		noClasses().that()
+			.resideOutsideOfPackage("org.widgetgateway.store..")
+			.should()
+			.dependOnClassesThat()
+			.resideInAnyPackage("org.springframework.data.redis..", "io.lettuce..", "io.github.bucket4j..")
+			.check(GATEWAY);
+	}
+
 }

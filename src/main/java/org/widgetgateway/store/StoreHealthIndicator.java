@@ -1,6 +1,7 @@
 package org.widgetgateway.store;
 
 import java.time.Duration;
+import java.util.Locale;
 
 import org.jspecify.annotations.Nullable;
 
@@ -32,14 +33,14 @@ class StoreHealthIndicator extends AbstractHealthIndicator {
 
 	@Override
 	protected void doHealthCheck(Health.Builder builder) {
-		builder.withDetail("type", this.store.name().toLowerCase(java.util.Locale.ROOT));
+		builder.withDetail("type", this.store.name().toLowerCase(Locale.ROOT));
 		if (this.redis == null) {
 			builder.up().withDetail("shared", false);
 			return;
 		}
 		builder.withDetail("shared", true)
-			.withDetail("whenDown", "sends and updates with an Idempotency-Key answer 503; rate limits let requests "
-					+ "through; listings miss delay ids handed out meanwhile");
+			.withDetail("whenDown", "requests with an Idempotency-Key and listings answer 503; rate limits let "
+					+ "requests through; delay ids handed out meanwhile are missing from listings");
 		String pong = this.redis.execute((connection) -> connection.ping()).next().block(this.timeout);
 		if ("PONG".equalsIgnoreCase(pong)) {
 			builder.up();
