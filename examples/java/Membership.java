@@ -16,9 +16,9 @@ import java.util.regex.Pattern;
  * <p>
  * Joins a call by scheduling a delayed "leave" first and then sending the join state,
  * restarts the delayed leave on a timer shorter than its delay, schedules a new one when a
- * restart answers 404, waits Retry-After (or retry_after_ms) on 429, retries once after a
- * network error, and on Ctrl-C (or after --duration seconds) leaves cleanly by sending the
- * delayed leave at once. If this process dies instead, the homeserver sends the leave when
+ * restart answers 404, waits Retry-After (or retry_after_ms) on 429 and on a 502 or 503 that names
+ * a wait (the homeserver failing of late), retries once after a network error, and on
+ * Ctrl-C (or after --duration seconds) leaves cleanly by sending the delayed leave at once. If this process dies instead, the homeserver sends the leave when
  * the delay runs out.
  * <p>
  * {@code --mode sticky}: a sticky rtc.member event as Element Call sends today, not state.
@@ -188,7 +188,10 @@ public class Membership {
 		}
 	}
 
-	/** POSTs JSON; retries once after a network error and waits out a 429 (up to 10 tries). */
+	/**
+	 * POSTs JSON; retries once after a network error and waits out a 429, or a 502 or 503
+	 * that names a wait (up to 10 tries).
+	 */
 	String post(String path, String json) throws IOException, InterruptedException {
 		return send(path, json);
 	}
@@ -200,6 +203,7 @@ public class Membership {
 
 	private String send(String path, String json) throws IOException, InterruptedException {
 		boolean networkRetried = false;
+		int lastStatus = 429;
 		for (int attempt = 0; attempt < 10; attempt++) {
 			HttpResponse<String> response;
 			HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(this.baseUrl + path))
@@ -223,21 +227,31 @@ public class Membership {
 			if (response.statusCode() / 100 == 2) {
 				return response.body();
 			}
-			if (response.statusCode() != 429) {
-				throw new GatewayException(response.statusCode(), response.body());
-			}
-			long waitMs = response.headers()
+			Long hintMs = response.headers()
 				.firstValue("Retry-After")
 				.filter((value) -> value.matches("\\d+"))
 				.map((seconds) -> Long.parseLong(seconds) * 1000)
 				.orElseGet(() -> {
 					Matcher retryAfterMs = RETRY_AFTER_MS.matcher(response.body());
-					return retryAfterMs.find() ? Long.parseLong(retryAfterMs.group(1)) : 5000L;
+					return retryAfterMs.find() ? Long.parseLong(retryAfterMs.group(1)) : null;
 				});
-			log("rate limited; waiting " + waitMs + " ms as the gateway asks");
+			long waitMs;
+			if (response.statusCode() == 429) {
+				waitMs = (hintMs != null) ? hintMs : 5000L;
+				log("rate limited; waiting " + waitMs + " ms as the gateway asks");
+			}
+			else if ((response.statusCode() == 502 || response.statusCode() == 503) && hintMs != null) {
+				waitMs = hintMs;
+				log("the homeserver is unavailable (" + response.statusCode() + "); waiting " + waitMs
+						+ " ms as the gateway asks");
+			}
+			else {
+				throw new GatewayException(response.statusCode(), response.body());
+			}
+			lastStatus = response.statusCode();
 			Thread.sleep(waitMs);
 		}
-		throw new GatewayException(429, "still rate limited after 10 tries");
+		throw new GatewayException(lastStatus, "still rate limited or unavailable after 10 tries");
 	}
 
 	private static String find(Pattern pattern, String json) {

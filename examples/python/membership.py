@@ -3,9 +3,10 @@
 
 Joins a call by scheduling a delayed "leave" first and then sending the join state, restarts the
 delayed leave on a timer shorter than its delay, schedules a new one when a restart answers 404,
-waits Retry-After (or retry_after_ms) on 429, retries once after a network error, and on Ctrl-C
-(or after --duration seconds) leaves cleanly by sending the delayed leave at once. If this process
-dies instead, the homeserver sends the leave when the delay runs out.
+waits Retry-After (or retry_after_ms) on 429 and on a 502 or 503 that names a wait (the homeserver
+unreachable or failing of late), retries once after a network error, and on Ctrl-C (or after --duration seconds) leaves
+cleanly by sending the delayed leave at once. If this process dies instead, the homeserver sends the
+leave when the delay runs out.
 
 --mode sticky: a sticky rtc.member event as Element Call sends today, not state.
 
@@ -49,7 +50,8 @@ class Gateway:
         self.token = token
 
     def post(self, path, body=None):
-        """POSTs JSON; retries once after a network error and waits out a 429 (up to 10 tries)."""
+        """POSTs JSON; retries once after a network error and waits out a 429, or a 502 or 503 that
+        names a wait (up to 10 tries)."""
         return self._send("POST", path, body)
 
     def get(self, path):
@@ -58,6 +60,7 @@ class Gateway:
 
     def _send(self, method, path, body):
         network_retried = False
+        last_status = 429
         for _ in range(10):
             try:
                 return self._send_once(method, path, body)
@@ -68,12 +71,17 @@ class Gateway:
                 log(f"network error ({error.reason}); retrying once in 1 s")
                 time.sleep(1)
             except GatewayError as error:
-                if error.status != 429:
+                if error.status == 429:
+                    wait = error.retry_after if error.retry_after is not None else 5.0
+                    log(f"rate limited; waiting {wait:.1f} s as the gateway asks")
+                elif error.status in (502, 503) and error.retry_after is not None:
+                    wait = error.retry_after
+                    log(f"the homeserver is unavailable ({error.status}); waiting {wait:.1f} s as the gateway asks")
+                else:
                     raise
-                wait = error.retry_after if error.retry_after is not None else 5.0
-                log(f"rate limited; waiting {wait:.1f} s as the gateway asks")
+                last_status = error.status
                 time.sleep(wait)
-        raise GatewayError(429, {"detail": "still rate limited after 10 tries"}, None)
+        raise GatewayError(last_status, {"detail": "still rate limited or unavailable after 10 tries"}, None)
 
     def _send_once(self, method, path, body):
         data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None

@@ -24,7 +24,10 @@ import org.widgetgateway.problem.WidgetApiException;
 @Component
 public class HomeserverFailures {
 
-	/** The retry hint of a 429 whose homeserver gave none. */
+	/**
+	 * The retry hint of a 429 whose homeserver gave none, and of a 502 for a homeserver
+	 * that could not be reached or failed.
+	 */
 	static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(1);
 
 	private final JsonMapper jsonMapper;
@@ -61,8 +64,10 @@ public class HomeserverFailures {
 					detail, null, failure.retryAfter(), failure);
 			case TIMEOUT -> WidgetApiException.upstream(HttpStatus.GATEWAY_TIMEOUT, "M_UNKNOWN", message, detail, null,
 					null, failure);
+			// Unreachable, or its proxy says it is: a homeserver that restarts is back in
+			// seconds, so the widget is told when to try again rather than left to guess.
 			case UNAVAILABLE -> WidgetApiException.upstream(HttpStatus.BAD_GATEWAY, "M_UNKNOWN", message, detail,
-					matrixApiError, null, failure);
+					matrixApiError, failure.isHomeserverWide() ? DEFAULT_RETRY_AFTER : null, failure);
 			case REFUSED -> refused(message, detail, failure, matrixApiError, account);
 		};
 	}

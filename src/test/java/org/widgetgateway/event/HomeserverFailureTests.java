@@ -234,21 +234,31 @@ class HomeserverFailureTests {
 	void homeserverThatSendsAtOnceInsteadOfSchedulingIsABadGateway() {
 		this.homeserver.stubFor(put(anyUrl()).willReturn(okJson("{\"event_id\": \"$sent-now\"}")));
 
-		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_GATEWAY)
+		MvcTestResult answer = scheduleLeave();
+
+		assertThat(answer).hasStatus(HttpStatus.BAD_GATEWAY)
 			.bodyJson()
 			.extractingPath("$.detail")
 			.asString()
 			.contains("does not support delayed events (MSC4140)");
+		// Trying again would not help.
+		assertThat(answer).doesNotContainHeader(HttpHeaders.RETRY_AFTER);
 	}
 
 	@Test
 	void droppedConnectionIsABadGateway() {
 		this.homeserver.stubFor(put(anyUrl()).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
 
-		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_GATEWAY)
+		MvcTestResult answer = scheduleLeave();
+
+		assertThat(answer).hasStatus(HttpStatus.BAD_GATEWAY)
 			.bodyJson()
 			.extractingPath("$.detail")
 			.isEqualTo("Error sending event: The homeserver could not be reached");
+		// A homeserver that restarts is back in seconds: the widget is told when to try
+		// again.
+		assertThat(answer).headers().hasValue(HttpHeaders.RETRY_AFTER, "1");
+		assertThat(answer).bodyJson().extractingPath("$.retry_after_ms").isEqualTo(1000);
 	}
 
 	@Test

@@ -10,6 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,6 +26,13 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.widgetgateway.HttpTestClient;
 import org.widgetgateway.HttpTestClient.Response;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
@@ -31,11 +41,13 @@ import static org.awaitility.Awaitility.await;
  * The native membership clients in {@code examples/}, run as a person runs them, against
  * the whole application with the simulator: each joins, stays in the call while it
  * restarts its delayed leave, and leaves at the end; killed instead, it is taken out of
- * the call by the homeserver when the delay runs out. In state mode the room's state,
- * read from the simulator, is the judge; in sticky mode (Element Call's sticky
- * {@code org.matrix.msc4143.rtc.member} events, which are not state) the newest such
- * event of the member, as the watching widget reads the timeline. Without python3 the
- * Python example's tests are skipped, except on CI, where they must run.
+ * the call by the homeserver when the delay runs out; told 503 with {@code Retry-After}
+ * (the gateway's answer while the homeserver fails of late), it waits as asked and stays
+ * in the call. In state mode the room's state, read from the simulator, is the judge; in
+ * sticky mode (Element Call's sticky {@code org.matrix.msc4143.rtc.member} events, which
+ * are not state) the newest such event of the member, as the watching widget reads the
+ * timeline. Without python3 the Python example's tests are skipped, except on CI, where
+ * they must run.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "gateway.metrics.open=true", "gateway.rate-limit.requests=100000" })
@@ -48,6 +60,8 @@ class ExampleWidgetsIntegrationTests {
 	private static final String JOINED = "joined";
 
 	private static final String LEFT = "left";
+
+	private static final String RESTART = "/v1/delayed_events/[^/]+/restart";
 
 	@LocalServerPort
 	private int port;
@@ -101,6 +115,68 @@ class ExampleWidgetsIntegrationTests {
 	@Test
 	void javaExampleInStickyModeKilledIsTakenOutOfTheCallByTheHomeserver() throws Exception {
 		stickyKilledAndTakenOut(java(), "JAVASTICKYKILL");
+	}
+
+	@Test
+	void pythonExampleWaitsOutA503WithRetryAfter() throws Exception {
+		requirePython();
+		waitsOutAnUnavailableGateway(python(), "_@demo:localhost_PY503_m.call");
+	}
+
+	@Test
+	void javaExampleWaitsOutA503WithRetryAfter() throws Exception {
+		waitsOutAnUnavailableGateway(java(), "_@demo:localhost_JAVA503_m.call");
+	}
+
+	/**
+	 * The example through a proxy that answers its first restart as the gateway does
+	 * while the homeserver fails of late (503 with {@code Retry-After}): it waits as
+	 * asked, restarts again, and stays in the call.
+	 */
+	private void waitsOutAnUnavailableGateway(List<String> example, String stateKey) throws Exception {
+		WireMockServer proxy = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+		proxy.start();
+		try {
+			proxy.stubFor(
+					any(anyUrl()).atPriority(10).willReturn(aResponse().proxiedFrom("http://127.0.0.1:" + this.port)));
+			proxy.stubFor(post(urlPathMatching(RESTART)).atPriority(1)
+				.inScenario("homeserver failing")
+				.whenScenarioStateIs(Scenario.STARTED)
+				.willSetStateTo("back")
+				.willReturn(aResponse().withStatus(503)
+					.withHeader("Content-Type", "application/problem+json")
+					.withHeader("Retry-After", "1")
+					.withBody("""
+							{"type": "urn:widget-gateway:problem:m-unknown", "title": "Service Unavailable",
+							 "status": 503, "errcode": "M_UNKNOWN", "retry_after_ms": 1000,
+							 "detail": "Error updating delayed event: the homeserver failed repeatedly of late"}""")));
+			Path log = Files.createTempFile("membership", ".log");
+			Process process = start(example, "http://127.0.0.1:" + proxy.port(), stateKey, log, "--duration", "9");
+			try {
+				await().atMost(Duration.ofSeconds(60)).until(() -> "m.call".equals(application(stateKey)));
+				await().during(Duration.ofMillis(DELAY_MS + 1500))
+					.atMost(Duration.ofSeconds(30))
+					.until(() -> "m.call".equals(application(stateKey)));
+				assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+				String output = Files.readString(log, StandardCharsets.UTF_8);
+				assertThat(process.exitValue()).as(output).isZero();
+				assertThat(output).contains("the homeserver is unavailable (503); waiting 1",
+						"restarted the delayed leave", "left the call: sent the delayed leave now");
+				List<LoggedRequest> restarts = proxy.findAll(postRequestedFor(urlPathMatching(RESTART)));
+				assertThat(restarts).as("the refused restart, then the same restart again and more")
+					.hasSizeGreaterThan(2);
+				assertThat(restarts.get(1).getLoggedDate().getTime() - restarts.get(0).getLoggedDate().getTime())
+					.as("ms between the refused restart and the next")
+					.isGreaterThanOrEqualTo(900);
+				assertThat(state(stateKey).body()).as("left at once, not when the delay ran out").isEqualTo("{}");
+			}
+			finally {
+				process.destroyForcibly();
+			}
+		}
+		finally {
+			proxy.stop();
+		}
 	}
 
 	private void staysAndLeaves(List<String> example, String stateKey) throws Exception {
@@ -187,9 +263,14 @@ class ExampleWidgetsIntegrationTests {
 	}
 
 	private Process start(List<String> example, String stateKey, Path log, String... more) throws IOException {
+		return start(example, "http://127.0.0.1:" + this.port, stateKey, log, more);
+	}
+
+	private Process start(List<String> example, String baseUrl, String stateKey, Path log, String... more)
+			throws IOException {
 		List<String> command = new ArrayList<>(example);
-		command.addAll(List.of("--base-url", "http://127.0.0.1:" + this.port, "--token", "demo-token", "--state-key",
-				stateKey, "--delay", Long.toString(DELAY_MS), "--restart-every", RESTART_EVERY_MS));
+		command.addAll(List.of("--base-url", baseUrl, "--token", "demo-token", "--state-key", stateKey, "--delay",
+				Long.toString(DELAY_MS), "--restart-every", RESTART_EVERY_MS));
 		command.addAll(List.of(more));
 		return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
 	}

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -49,6 +50,20 @@ final class GatewayUnderTest implements AutoCloseable {
 	 * @return the running gateway
 	 */
 	static GatewayUnderTest start(RealHomeserver homeserver, String accessToken, List<WidgetConfig> widgets) {
+		return start(homeserver, accessToken, widgets, Map.of());
+	}
+
+	/**
+	 * Starts a gateway with more configuration.
+	 * @param homeserver the homeserver
+	 * @param accessToken the gateway's own account
+	 * ({@code gateway.homeserver.access-token})
+	 * @param widgets the widgets
+	 * @param more further properties, such as {@code gateway.delay-id-key}
+	 * @return the running gateway
+	 */
+	static GatewayUnderTest start(RealHomeserver homeserver, String accessToken, List<WidgetConfig> widgets,
+			Map<String, ?> more) {
 		Map<String, Object> properties = new LinkedHashMap<>();
 		properties.put("server.port", 0);
 		properties.put("server.address", "127.0.0.1");
@@ -74,6 +89,7 @@ final class GatewayUnderTest implements AutoCloseable {
 				properties.put(key + "capabilities[" + i + "]", widget.capabilities().get(i));
 			}
 		}
+		properties.putAll(more);
 		return new GatewayUnderTest(
 				new SpringApplicationBuilder(WidgetGatewayApplication.class).properties(properties).run());
 	}
@@ -106,7 +122,8 @@ final class GatewayUnderTest implements AutoCloseable {
 		HttpRequest built = request.build();
 		try {
 			HttpResponse<String> response = this.http.send(built, HttpResponse.BodyHandlers.ofString());
-			return new Answer(built.method() + " " + built.uri().getPath(), response.statusCode(), response.body());
+			return new Answer(built.method() + " " + built.uri().getPath(), response.statusCode(), response.body(),
+					response.headers());
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
@@ -150,8 +167,9 @@ final class GatewayUnderTest implements AutoCloseable {
 	 * @param request what was asked, for messages
 	 * @param status the HTTP status
 	 * @param body the body
+	 * @param headers the headers
 	 */
-	record Answer(String request, int status, String body) {
+	record Answer(String request, int status, String body, HttpHeaders headers) {
 
 		JsonNode json() {
 			return JsonMapper.shared().readTree(this.body);

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -41,13 +42,15 @@ final class RealHomeserver {
 
 	private static @Nullable RealHomeserver instance;
 
-	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+	private volatile HttpClient http = newClient();
 
 	private final String baseUrl;
 
 	private final String sharedSecret;
 
 	private final JsonNode versions;
+
+	private volatile @Nullable String version;
 
 	private RealHomeserver(String baseUrl, String sharedSecret) {
 		this.baseUrl = baseUrl.replaceAll("/+$", "");
@@ -86,6 +89,19 @@ final class RealHomeserver {
 		return value;
 	}
 
+	private static HttpClient newClient() {
+		return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+	}
+
+	/**
+	 * Forgets the connections to the homeserver, after a restart of it has closed them.
+	 */
+	void reconnect() {
+		HttpClient previous = this.http;
+		this.http = newClient();
+		previous.shutdown();
+	}
+
 	String baseUrl() {
 		return this.baseUrl;
 	}
@@ -95,11 +111,42 @@ final class RealHomeserver {
 		return this.versions.path("unstable_features").path(feature).asBoolean(false);
 	}
 
+	/**
+	 * Whether the homeserver is this Synapse release or a later one, by the version its
+	 * admin API reports.
+	 * @param release such as {@code 1.157}
+	 * @return whether it is that release or later; {@code false} when the version is
+	 * unknown
+	 */
+	boolean isAtLeast(String release) {
+		String version = serverVersion().replaceAll("[^0-9.].*$", "");
+		String[] have = version.split("\\.");
+		String[] want = release.split("\\.");
+		if (version.isEmpty()) {
+			return false;
+		}
+		for (int i = 0; i < want.length; i++) {
+			int mine = (i < have.length && !have[i].isEmpty()) ? Integer.parseInt(have[i]) : 0;
+			int theirs = Integer.parseInt(want[i]);
+			if (mine != theirs) {
+				return mine > theirs;
+			}
+		}
+		return true;
+	}
+
 	/** The server's own version string, as its admin API reports it. */
 	String serverVersion() {
+		String known = this.version;
+		if (known != null) {
+			return known;
+		}
 		Response answer = call("GET", "/_synapse/admin/v1/server_version", null, null);
-		return (answer.status() == 200) ? answer.json().path("server_version").asString("unknown")
-				: "unknown (" + answer.status() + ")";
+		if (answer.status() != 200) {
+			return "unknown (" + answer.status() + ")";
+		}
+		this.version = answer.json().path("server_version").asString("unknown");
+		return this.version;
 	}
 
 	/**
@@ -268,7 +315,7 @@ final class RealHomeserver {
 		try {
 			HttpResponse<String> answer = this.http.send(request.build(), HttpResponse.BodyHandlers.ofString());
 			return new Response(method + " " + pathAndQuery.replaceAll("access_token=[^&]*", "access_token=…"),
-					answer.statusCode(), answer.body());
+					answer.statusCode(), answer.body(), answer.headers());
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
@@ -308,8 +355,9 @@ final class RealHomeserver {
 	 * @param request what was asked, for messages
 	 * @param status the HTTP status
 	 * @param body the body
+	 * @param headers the headers
 	 */
-	record Response(String request, int status, String body) {
+	record Response(String request, int status, String body, HttpHeaders headers) {
 
 		JsonNode json() {
 			return JsonMapper.shared().readTree(this.body);

@@ -138,7 +138,11 @@ class RtcTests {
 	void aHomeserverThatNamesNoTransportsGets501() {
 		this.homeserver.stubFor(get(urlPathEqualTo("/_matrix/client/versions"))
 			.willReturn(okJson("{\"versions\": [\"v1.12\"], \"unstable_features\": {\"org.matrix.msc4140\": true}}")));
-		this.homeserver.stubFor(get(urlPathEqualTo("/.well-known/matrix/client")).willReturn(unrecognized()));
+		// Synapse without a client .well-known configured answers so (1.120.2 and 1.160
+		// alike).
+		this.homeserver.stubFor(get(urlPathEqualTo("/.well-known/matrix/client")).willReturn(aResponse().withStatus(404)
+			.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
+			.withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \".well-known not available\"}")));
 
 		assertThat(getAs("rtc-token", "/v1/rtc_transports")).hasStatus(HttpStatus.NOT_IMPLEMENTED)
 			.bodyJson()
