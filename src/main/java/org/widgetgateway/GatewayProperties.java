@@ -163,7 +163,8 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 			requirePositive("gateway.homeserver.discovery-refresh", discoveryRefresh);
 			if (retryBudget.isNegative()) {
 				throw new IllegalArgumentException(
-						"gateway.homeserver.retry-budget must not be negative (0 turns " + "retries off)");
+						"gateway.homeserver.retry-budget must not be negative (0 turns retries off), but was "
+								+ shown(retryBudget));
 			}
 		}
 
@@ -225,11 +226,13 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 
 		public RateLimit {
 			if (requests < 1) {
-				throw new IllegalArgumentException("a rate limit's requests must be at least 1");
+				throw new IllegalArgumentException("a rate limit's requests must be at least 1, but was " + requests
+						+ " (to let a widget make more requests, raise it; there is no off switch)");
 			}
 			requirePositive("a rate limit's per", per);
 			if (maxInFlight < 1) {
-				throw new IllegalArgumentException("a rate limit's max-in-flight must be at least 1");
+				throw new IllegalArgumentException(
+						"a rate limit's max-in-flight must be at least 1, but was " + maxInFlight);
 			}
 		}
 
@@ -297,7 +300,8 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 
 		public Pool {
 			if (maxConnections < 1) {
-				throw new IllegalArgumentException("gateway.homeserver.pool.max-connections must be at least 1");
+				throw new IllegalArgumentException(
+						"gateway.homeserver.pool.max-connections must be at least 1, but was " + maxConnections);
 			}
 			requirePositive("gateway.homeserver.pool.max-idle-time", maxIdleTime);
 			requirePositive("gateway.homeserver.pool.acquire-timeout", acquireTimeout);
@@ -325,24 +329,33 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 		public CircuitBreaker {
 			if (failureRateThreshold < 1 || failureRateThreshold > 100) {
 				throw new IllegalArgumentException(
-						"gateway.homeserver.circuit-breaker.failure-rate-threshold must be a percentage from 1 to 100");
+						"gateway.homeserver.circuit-breaker.failure-rate-threshold must be a percentage from 1 to 100, "
+								+ "but was " + failureRateThreshold);
 			}
 			if (window < 1) {
-				throw new IllegalArgumentException("gateway.homeserver.circuit-breaker.window must be at least 1");
+				throw new IllegalArgumentException(
+						"gateway.homeserver.circuit-breaker.window must be at least 1, but was " + window);
 			}
 			requirePositive("gateway.homeserver.circuit-breaker.window-duration", windowDuration);
 			if (windowDuration.toMillis() < 1000) {
 				throw new IllegalArgumentException(
-						"gateway.homeserver.circuit-breaker.window-duration must be at least 1s");
+						"gateway.homeserver.circuit-breaker.window-duration must be at least 1s, but was "
+								+ shown(windowDuration));
 			}
 			requirePositive("gateway.homeserver.circuit-breaker.open-for", openFor);
 		}
 
 	}
 
+	/** A duration as a user writes it in configuration. */
+	private static String shown(Duration duration) {
+		return duration.toMillis() + "ms";
+	}
+
 	private static void requirePositive(String key, Duration value) {
 		if (value.isNegative() || value.isZero()) {
-			throw new IllegalArgumentException(key + " must be positive");
+			throw new IllegalArgumentException(
+					key + " must be positive (such as 2s or 500ms), but was " + shown(value));
 		}
 	}
 
@@ -406,7 +419,8 @@ public record GatewayProperties(@Valid @DefaultValue Homeserver homeserver, Map<
 						+ ((this.roomId != null) ? "'" + this.roomId + "'" : "not set"));
 			}
 			if (this.maxDelay.isNegative() || this.maxDelay.toMillis() < 1) {
-				throw new IllegalArgumentException(key + ".max-delay must be at least 1ms");
+				throw new IllegalArgumentException(
+						key + ".max-delay must be at least 1ms (such as 1h), but was " + shown(this.maxDelay));
 			}
 			for (int i = 0; i < this.capabilities.size(); i++) {
 				String capability = this.capabilities.get(i);

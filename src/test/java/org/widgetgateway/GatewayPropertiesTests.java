@@ -125,14 +125,16 @@ class GatewayPropertiesTests {
 	@Test
 	void negativeRetryBudgetFailsStartup() {
 		this.runner.withPropertyValues("gateway.homeserver.retry-budget=-1s")
-			.run((context) -> assertFailure(context, "gateway.homeserver.retry-budget must not be negative"));
+			.run((context) -> assertFailure(context,
+					"gateway.homeserver.retry-budget must not be negative (0 turns retries off), but was -1000ms"));
 	}
 
 	@Test
 	void circuitBreakerThresholdMustBeAPercentage() {
 		this.runner.withPropertyValues("gateway.homeserver.circuit-breaker.failure-rate-threshold=150")
 			.run((context) -> assertFailure(context,
-					"gateway.homeserver.circuit-breaker.failure-rate-threshold must be a percentage from 1 to 100"));
+					"gateway.homeserver.circuit-breaker.failure-rate-threshold must be a percentage from 1 to 100, "
+							+ "but was 150"));
 	}
 
 	@Test
@@ -318,7 +320,8 @@ class GatewayPropertiesTests {
 	@Test
 	void nonPositiveMaxDelayFailsStartup() {
 		this.runner.withPropertyValues("gateway.widgets.ec.max-delay=0s")
-			.run((context) -> assertFailure(context, "gateway.widgets.ec.max-delay must be at least 1ms"));
+			.run((context) -> assertFailure(context,
+					"gateway.widgets.ec.max-delay must be at least 1ms (such as 1h), but was 0ms"));
 	}
 
 	@Test
@@ -374,7 +377,7 @@ class GatewayPropertiesTests {
 	@Test
 	void aWidgetsNestedRateLimitIsCheckedWhenBoundOneByOne() {
 		this.runner.withPropertyValues("gateway.widgets.ec.rate-limit.requests=0")
-			.run((context) -> assertFailure(context, "a rate limit's requests must be at least 1"));
+			.run((context) -> assertFailure(context, "a rate limit's requests must be at least 1, but was 0"));
 	}
 
 	@Test
