@@ -327,6 +327,23 @@ public class HomeserverClient {
 	}
 
 	/**
+	 * One state event of a room, as the account sees it: only what was asked for, not the
+	 * room's whole state ({@code ?format=event}, which Synapse serves since before
+	 * 1.120).
+	 * @param account the account
+	 * @param roomId the room
+	 * @param type the event type
+	 * @param stateKey the state key
+	 * @return the event, or empty when the room has no such state
+	 */
+	public Mono<JsonNode> roomStateEvent(MatrixAccount account, String roomId, String type, String stateKey) {
+		return repeatable(this.http.call(account, HttpMethod.GET,
+				HomeserverHttp.path(ROOM + "/state/{eventType}/{stateKey}?format=event", roomId, type, stateKey), null))
+			.filter(ClientEvents::isPassable)
+			.onErrorResume(HomeserverClient::isNotFound, (ex) -> Mono.empty());
+	}
+
+	/**
 	 * The newest events of a room's timeline of one type, newest first.
 	 * @param account the account
 	 * @param roomId the room

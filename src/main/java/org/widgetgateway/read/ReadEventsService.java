@@ -143,6 +143,13 @@ public class ReadEventsService {
 	}
 
 	private Mono<List<JsonNode>> read(Widget widget, Read read, String roomId) {
+		if (read.state() && read.stateKey() != null) {
+			return this.homeserver.roomStateEvent(widget.account(), roomId, read.type(), read.stateKey())
+				.filter((event) -> read.type().equals(event.path("type").asString())
+						&& read.stateKey().equals(event.path("state_key").asString(null)))
+				.map(List::of)
+				.defaultIfEmpty(List.of());
+		}
 		if (read.state()) {
 			return this.homeserver.roomState(widget.account(), roomId)
 				.map((state) -> state.stream()

@@ -16,6 +16,7 @@ import org.springframework.test.web.servlet.assertj.MvcTestResult;
 import org.widgetgateway.GatewayWebTest;
 import org.widgetgateway.HomeserverStubs;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
@@ -94,13 +95,30 @@ class ReadEventsTests {
 			.extractingPath("$.events[*].event_id")
 			.asArray()
 			.containsExactly("$a", "$b");
+		this.homeserver.verify(1, getRequestedFor(urlEqualTo(STATE)).withHeader(HttpHeaders.AUTHORIZATION,
+				equalTo("Bearer hs-access-token")));
+	}
+
+	@Test
+	void aStateReadWithAStateKeyAsksForThatEventOnlyNotTheRoomsWholeState() {
+		this.homeserver.stubFor(get(urlEqualTo(STATE + "/" + MEMBER + "/_%40b_B_m.call?format=event"))
+			.willReturn(okJson(event("$b", MEMBER, "_@b_B_m.call", "{\"application\": \"m.call\"}"))));
+		this.homeserver.stubFor(get(urlEqualTo(STATE + "/" + MEMBER + "/_%40gone_G_m.call?format=event"))
+			.willReturn(aResponse().withStatus(404)
+				.withHeader(HttpHeaders.CONTENT_TYPE, MediaType.APPLICATION_JSON_VALUE)
+				.withBody("{\"errcode\": \"M_NOT_FOUND\", \"error\": \"Event not found.\"}")));
+
 		assertThat(read("{\"type\": \"" + MEMBER + "\", \"state_key\": \"_@b_B_m.call\"}")).hasStatusOk()
 			.bodyJson()
 			.extractingPath("$.events[*].event_id")
 			.asArray()
 			.containsExactly("$b");
-		this.homeserver.verify(2, getRequestedFor(urlEqualTo(STATE)).withHeader(HttpHeaders.AUTHORIZATION,
-				equalTo("Bearer hs-access-token")));
+		assertThat(read("{\"type\": \"" + MEMBER + "\", \"state_key\": \"_@gone_G_m.call\"}")).hasStatusOk()
+			.bodyJson()
+			.extractingPath("$.events")
+			.asArray()
+			.isEmpty();
+		this.homeserver.verify(0, getRequestedFor(urlEqualTo(STATE)));
 	}
 
 	@Test
