@@ -9,12 +9,12 @@ import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 
 /**
- * The {@code homeserver} health component: whether the homeserver answered when last
- * asked, which delayed-events API it serves and its limits, and the circuit breaker's
- * state. It reads what discovery and the breaker know and never asks the homeserver
- * itself, nor has discovery ask it: a health request, which anyone may make and every
- * probe repeats, never becomes a homeserver call. Until the homeserver has been asked (at
- * startup, then by widgets' requests), its status is unknown. It is not part of
+ * The {@code homeserver} health component: the homeserver's URL, whether it answered when
+ * last asked, which delayed-events API it serves and its limits, and the circuit
+ * breaker's state. It reads what discovery and the breaker know and never asks the
+ * homeserver itself, nor has discovery ask it: a health request, which anyone may make
+ * and every probe repeats, never becomes a homeserver call. Until the homeserver has been
+ * asked (at startup, then by widgets' requests), its status is unknown. It is not part of
  * readiness: a homeserver outage must not take the gateway out of a load balancer, which
  * would turn every widget's 503 into a refused connection.
  */
@@ -42,6 +42,9 @@ class HomeserverHealthIndicator extends AbstractHealthIndicator {
 		else {
 			(reachable ? builder.up() : builder.down()).withDetail("reachable", reachable);
 		}
+		// Details are shown on the management port only: the homeserver's address is for
+		// operators, who need it to tell which homeserver the gateway cannot reach.
+		builder.withDetail("url", this.http.baseUrl());
 		failure.ifPresent((message) -> builder.withDetail("error", message));
 		known.ifPresent((support) -> {
 			builder.withDetail("delayed_events_api", support.api().label());

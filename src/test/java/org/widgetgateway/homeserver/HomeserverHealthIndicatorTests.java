@@ -42,6 +42,8 @@ class HomeserverHealthIndicatorTests {
 
 	private HomeserverHealthIndicator indicator;
 
+	private String baseUrl;
+
 	@BeforeEach
 	void indicator(WireMockRuntimeInfo wireMock) {
 		stubFor(get(urlPathEqualTo("/_matrix/client/versions"))
@@ -54,6 +56,7 @@ class HomeserverHealthIndicatorTests {
 				Duration.ofSeconds(10), circuitBreaker, REFRESH, JsonMapper.shared());
 		this.discovery = new HomeserverDiscovery(http, REFRESH, this.nanos::get);
 		this.indicator = new HomeserverHealthIndicator(this.discovery, http);
+		this.baseUrl = wireMock.getHttpBaseUrl();
 	}
 
 	@Test
@@ -62,7 +65,8 @@ class HomeserverHealthIndicatorTests {
 
 		assertThat(health.getStatus()).isEqualTo(Status.UNKNOWN);
 		assertThat(health.getDetails()).containsEntry("reachable", "not asked yet")
-			.containsEntry("circuit_breaker", "closed");
+			.containsEntry("circuit_breaker", "closed")
+			.containsEntry("url", this.baseUrl);
 		assertNoFurtherHomeserverCalls(0);
 	}
 
