@@ -172,6 +172,42 @@ final class RealHomeserver {
 	}
 
 	/**
+	 * Registers a fresh server admin through the admin API (shared-secret registration),
+	 * logged in as one device, whose token may call Synapse's admin API.
+	 * @param prefix the start of the user's localpart
+	 * @return the admin
+	 */
+	User newAdmin(String prefix) {
+		String localpart = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+		String password = UUID.randomUUID().toString();
+		String nonce = call("GET", "/_synapse/admin/v1/register", null, null).ok().json().path("nonce").asString();
+		Map<String, Object> body = new LinkedHashMap<>();
+		body.put("nonce", nonce);
+		body.put("username", localpart);
+		body.put("password", password);
+		body.put("admin", true);
+		body.put("mac", mac(nonce + "\0" + localpart + "\0" + password + "\0admin"));
+		JsonNode registered = call("POST", "/_synapse/admin/v1/register", null, body).ok().json();
+		String userId = registered.path("user_id").asString();
+		return new User(userId, localpart, password, login(localpart, password, "ADMIN"));
+	}
+
+	/**
+	 * Gives a user a message rate of its own with Synapse's admin API
+	 * ({@code override_ratelimit}): Synapse's {@code rc_message} limiter uses it instead
+	 * of the configured one; 0 and 0 exempt the user from every rate limit.
+	 * @param admin a server admin
+	 * @param userId the user
+	 * @param messagesPerSecond actions per second (a whole number)
+	 * @param burstCount actions at once
+	 */
+	void overrideRateLimit(Device admin, String userId, int messagesPerSecond, int burstCount) {
+		call("POST", "/_synapse/admin/v1/users/" + encode(userId) + "/override_ratelimit", admin.accessToken(),
+				Map.of("messages_per_second", messagesPerSecond, "burst_count", burstCount))
+			.ok();
+	}
+
+	/**
 	 * Logs a user in as a device of its own.
 	 * @param localpart the user
 	 * @param password its password
