@@ -12,6 +12,7 @@
 #   STALLED=0 bench/run.sh            # leave out the isolation rows
 #   READY_ONLY=5 WIDGETS=2000 bench/run.sh   # only start the gateway 5 times and print each time to ready
 #   JAR=/tmp/other.jar bench/run.sh   # measure another build (two shapes of the code, one after the other)
+#   REPLICAS=2 STALLED=0 bench/run.sh # also what the shared store costs: gateways on Redis (below)
 #
 # Isolation: one more widget, whose room the stub homeserver answers only after 10 s, sends
 # STALLED (1000) requests at once; meanwhile the other widgets' restarts are measured again. The
@@ -21,6 +22,21 @@
 # The gateway is launched as the Dockerfile launches it: the extracted jar, an ahead-of-time cache
 # from a training run with the same options, and the Dockerfile's JAVA_OPTS (with Spring AOT's
 # bean set).
+#
+# The shared store (REPLICAS=2, or more): after the rows above, the in-memory gateway stops; a
+# Redis server starts on loopback (Debian's redis-server, no persistence: --save '' --appendonly
+# no), then REPLICAS gateways, each launched as above but with gateway.store=redis and a port of
+# its own (REPLICA_PORT, REPLICA_PORT+1, ...), behind an nginx round-robin upstream (FRONT_PORT),
+# as replicas run behind a load balancer. Each replica warms up alone for WARMUP. Then the same
+# rows at the same wrk load: the first replica alone (one gateway on Redis: the store's cost
+# without the extra hop) and all replicas through nginx, next to the in-memory gateway's rows,
+# with the ratios on Redis / in memory and the CPU time per request of the gateways and Redis
+# (from /proc: on a machine shared with other work, steadier than req/s). The mode adds a row
+# set to every gateway, the in-memory one too: "keyed", sends with a new Idempotency-Key each,
+# since only they use the idempotency records (every /v1 request takes from the rate budget; a
+# send records its delay id, a restart touches it). Redis, the replicas, nginx and wrk all share this machine's cores: on two cores,
+# two replicas get no more CPU than one gateway, so the replica rows show the cost of sharing,
+# not a gain from scaling out. About 2 x WARMUP + 7 x DURATION + 1.5 min longer than without.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +52,11 @@ STALL_PORT=${STALL_PORT:-18009}
 STALLED=${STALLED:-1000}
 READY_ONLY=${READY_ONLY:-0}
 RESPONSE_TIMEOUT=${RESPONSE_TIMEOUT:-3s}
+REPLICAS=${REPLICAS:-1}
+REDIS_PORT=${REDIS_PORT:-18379}
+FRONT_PORT=${FRONT_PORT:-18082}
+REPLICA_PORT=${REPLICA_PORT:-18090}
+[[ "$REPLICAS" =~ ^[1-9][0-9]*$ ]] || { echo "REPLICAS must be a whole number of 1 or more: $REPLICAS" >&2; exit 2; }
 
 need() {
 	command -v "$1" >/dev/null 2>&1 && return
@@ -46,11 +67,13 @@ need nginx nginx-light
 need wrk wrk
 need curl curl
 [ "$STALLED" = 0 ] || need python3 python3
+[ "$REPLICAS" = 1 ] || need redis-server redis-server
 
 jar=${JAR:-$(ls target/widget-gateway-*.jar 2>/dev/null | head -1 || true)}
-if [ -z "${JAR:-}" ] && { [ -z "$jar" ] || [ -n "$(find src pom.xml -newer "$jar" -print -quit)" ]; }; then
+if [ -z "${JAR:-}" ] && { [ -z "$jar" ] || [ -n "$(find src/main pom.xml -newer "$jar" -print -quit)" ]; }; then
 	echo "Building the jar ..." >&2
-	./mvnw -q -B -DskipTests package
+	# clean: Spring AOT's generated sources of a removed class would otherwise stay in the jar
+	./mvnw -q -B -DskipTests -Dspring-javaformat.skip=true clean package
 	jar=$(ls target/widget-gateway-*.jar | head -1)
 fi
 
@@ -59,12 +82,28 @@ pids=()
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 # The stub homeserver and the plain proxy: MSC4140 as Synapse serves it, with unique delay ids.
 mkdir -p "$work/logs"
+front=""
+if [ "$REPLICAS" != 1 ]; then
+	# Round-robin over the replicas, as a load balancer that is not sticky.
+	front="upstream replicas {"
+	for k in $(seq 1 "$REPLICAS"); do front+=" server 127.0.0.1:$((REPLICA_PORT + k - 1));"; done
+	front+=" keepalive 64; }
+  server {
+    listen 127.0.0.1:$FRONT_PORT;
+    location / {
+      proxy_pass http://replicas;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+    }
+  }"
+fi
 cat >"$work/nginx.conf" <<CONF
 worker_processes 1;
 pid $work/nginx.pid;
@@ -92,6 +131,7 @@ http {
       proxy_set_header Connection "";
     }
   }
+  $front
 }
 CONF
 nginx -p "$work" -c nginx.conf
@@ -130,24 +170,25 @@ if [[ " $GATEWAY_JAVA_OPTS " == *" -XX:AOTCache="* ]]; then
 	# shellcheck disable=SC2086
 	java ${training_opts} -Dspring.context.exit=onRefresh -jar "$app_jar" \
 		--server.port=0 --gateway.homeserver.base-url=http://127.0.0.1:9 --gateway.homeserver.access-token=training \
-		>"$work/logs/training.log" 2>&1
+		>"$work/logs/training.log" 2>&1 || { grep -m5 -E 'ERROR|Exception|Error:' "$work/logs/training.log" >&2; exit 1; }
 fi
-start_gateway() { # starts the gateway and waits until it is ready; sets gateway and ready_ms
-	local start
+start_gateway() { # [port name args...]: starts a gateway and waits until it is ready; sets gateway and ready_ms
+	local start port=${1:-$GATEWAY_PORT} name=${2:-gateway}
+	shift $(($# < 2 ? $# : 2))
 	start=$(date +%s%N)
 	# shellcheck disable=SC2086
 	java ${GATEWAY_JAVA_OPTS} -jar "$app_jar" --spring.config.additional-location="$work/gateway.yaml" \
-		--server.port="$GATEWAY_PORT" --logging.level.root=WARN >"$work/logs/gateway.log" 2>&1 &
+		--server.port="$port" --logging.level.root=WARN "$@" >"$work/logs/$name.log" 2>&1 &
 	gateway=$!
 	pids+=("$gateway")
-	until curl -sf "http://127.0.0.1:$GATEWAY_PORT/actuator/health/readiness" >/dev/null; do
-		kill -0 "$gateway" 2>/dev/null || { cat "$work/logs/gateway.log" >&2; exit 1; }
+	until curl -sf "http://127.0.0.1:$port/actuator/health/readiness" >/dev/null; do
+		kill -0 "$gateway" 2>/dev/null || { cat "$work/logs/$name.log" >&2; exit 1; }
 		sleep 0.05
 	done
 	ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-	if grep -q 'Unable to use AOT cache' "$work/logs/gateway.log"; then
+	if grep -q 'Unable to use AOT cache' "$work/logs/$name.log"; then
 		echo "The gateway started without its ahead-of-time cache, so its time to ready is not the production launch's:" >&2
-		grep -i 'AOT' "$work/logs/gateway.log" | head -3 >&2
+		grep -i 'AOT' "$work/logs/$name.log" | head -3 >&2
 	fi
 }
 
@@ -164,10 +205,46 @@ if [ "$READY_ONLY" != 0 ]; then
 fi
 start_gateway
 
-measure() { # target url duration -> "req/s p50 p99 max non2xx errors"
-	BENCH_TARGET=$1 BENCH_WIDGETS=$WIDGETS BENCH_IDS="$work/ids.txt" \
+measure() { # target url duration -> "req/s p50 p99 max non2xx errors requests"
+	BENCH_TARGET=$1 BENCH_WIDGETS=$WIDGETS BENCH_IDS="$work/ids.txt" BENCH_RUN="$(date +%s%N)" \
 		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" -s bench/wrk.lua "$2" | sed -n 's/^RESULT //p'
 }
+cpu_ticks() { # pids -> the CPU time they used so far, in clock ticks
+	local pid ticks=0
+	for pid in "$@"; do ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
+	echo "$ticks"
+}
+measure_cpu() { # "gateway pids" "redis pid" target url duration -> measure's fields, then the CPU time per
+	# request (microseconds) of the gateways and of Redis
+	local g0 r0 out g1 r1
+	# shellcheck disable=SC2086
+	g0=$(cpu_ticks $1) r0=$(cpu_ticks $2)
+	out=$(measure "$3" "$4" "$5")
+	# shellcheck disable=SC2086
+	g1=$(cpu_ticks $1) r1=$(cpu_ticks $2)
+	echo "$out $(awk -v g=$((g1 - g0)) -v r=$((r1 - r0)) -v hz="$(getconf CLK_TCK)" -v n="${out##* }" \
+		'BEGIN { printf "%.0f %.0f", g / hz * 1e6 / n, r / hz * 1e6 / n }')"
+}
+jstat=$(dirname "$(readlink -f "$(command -v java)")")/jstat
+collections() { # pid -> its full garbage collections so far and how full its old generation is
+	[ -x "$jstat" ] || { echo "(no jstat)"; return; }
+	local max
+	max=$("$jstat" -gccapacity "$1" | awk 'NR == 2 { print $8 }')
+	"$jstat" -gc "$1" | awk -v max="$max" 'NR == 2 { printf "%d full collections (%.1f s), old generation %.0f of at most %.0f MB", $15, $16, $8 / 1024, max / 1024 }'
+}
+schedule_leaves() { # url: one delayed leave per widget, for the restarts, in ids.txt
+	local i answer id
+	for i in $(seq 1 "$WIDGETS"); do
+		answer=$(curl -s "$1/v1/send_event" -H "Authorization: Bearer bench-token-$i" \
+			-H 'Content-Type: application/json' \
+			-d '{"type":"org.matrix.msc3401.call.member","state_key":"_@bench:localhost_DEV_m.call","content":{},"delay":8000}')
+		id=$(echo "$answer" | sed -n 's/.*"delay_id":"\([^"]*\)".*/\1/p')
+		[ -n "$id" ] || { echo "Scheduling a leave for widget $i failed: $answer" >&2; exit 1; }
+		echo "bench-token-$i $id"
+	done >"$work/ids.txt"
+}
+actions="send restart"
+[ "$REPLICAS" = 1 ] || actions="send keyed restart"
 
 if [ "$STALLED" != 0 ]; then
 	python3 bench/stall.py serve "$STALL_PORT" 10 &
@@ -183,23 +260,21 @@ echo "Warming up the gateway for $WARMUP ..." >&2
 measure gateway-send "http://127.0.0.1:$GATEWAY_PORT" "$WARMUP" >/dev/null
 
 declare -A rows
-for action in send restart; do
+for action in $actions; do
 	if [ "$action" = restart ]; then
-		# One delayed leave per widget, for the restarts.
-		for i in $(seq 1 "$WIDGETS"); do
-			answer=$(curl -s "http://127.0.0.1:$GATEWAY_PORT/v1/send_event" -H "Authorization: Bearer bench-token-$i" \
-				-H 'Content-Type: application/json' \
-				-d '{"type":"org.matrix.msc3401.call.member","state_key":"_@bench:localhost_DEV_m.call","content":{},"delay":8000}')
-			id=$(echo "$answer" | sed -n 's/.*"delay_id":"\([^"]*\)".*/\1/p')
-			[ -n "$id" ] || { echo "Scheduling a leave for widget $i failed: $answer" >&2; exit 1; }
-			echo "bench-token-$i $id"
-		done >"$work/ids.txt"
+		schedule_leaves "http://127.0.0.1:$GATEWAY_PORT"
 		measure gateway-restart "http://127.0.0.1:$GATEWAY_PORT" 20s >/dev/null
+	elif [ "$action" = keyed ]; then
+		# The first keyed requests run code that no other request did.
+		measure gateway-keyed-send "http://127.0.0.1:$GATEWAY_PORT" 20s >/dev/null
 	fi
 	echo "Measuring $action for $DURATION each ..." >&2
-	rows[stub-$action]=$(measure "homeserver-$action" "http://127.0.0.1:$STUB_PORT" "$DURATION")
-	rows[proxy-$action]=$(measure "homeserver-$action" "http://127.0.0.1:$PROXY_PORT" "$DURATION")
-	rows[gateway-$action]=$(measure "gateway-$action" "http://127.0.0.1:$GATEWAY_PORT" "$DURATION")
+	if [ "$action" != keyed ]; then # on the homeserver, a keyed send is a send
+		rows[stub-$action]=$(measure "homeserver-$action" "http://127.0.0.1:$STUB_PORT" "$DURATION")
+		rows[proxy-$action]=$(measure "homeserver-$action" "http://127.0.0.1:$PROXY_PORT" "$DURATION")
+	fi
+	rows[gateway-$action]=$(measure_cpu "$gateway" "" "gateway-${action/keyed/keyed-send}" \
+		"http://127.0.0.1:$GATEWAY_PORT" "$DURATION")
 done
 if [ "$STALLED" != 0 ]; then
 	echo "Measuring restart while one widget has $STALLED requests on a room that answers after 10 s (response-timeout $RESPONSE_TIMEOUT) ..." >&2
@@ -211,6 +286,62 @@ if [ "$STALLED" != 0 ]; then
 	wait "$flood"
 fi
 rss_mb=$(( $(ps -o rss= -p "$gateway") / 1024 ))
+memory_ready_ms=$ready_ms
+[ "$REPLICAS" = 1 ] || memory_gc=$(collections "$gateway" 2>/dev/null || true)
+
+if [ "$REPLICAS" != 1 ]; then
+	kill "$gateway"
+	wait "$gateway" 2>/dev/null || true
+	echo "Starting Redis and $REPLICAS gateways on it ..." >&2
+	mkdir -p "$work/redis"
+	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --dir "$work/redis" \
+		--logfile "$work/logs/redis.log" --daemonize no &
+	redis=$!
+	pids+=("$redis")
+	until [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; do
+		kill -0 "$redis" 2>/dev/null || { cat "$work/logs/redis.log" >&2; exit 1; }
+		sleep 0.05
+	done
+	replicas=()
+	replica_ready=()
+	for k in $(seq 1 "$REPLICAS"); do
+		start_gateway "$((REPLICA_PORT + k - 1))" "replica-$k" --gateway.store=redis \
+			--spring.data.redis.host=127.0.0.1 --spring.data.redis.port="$REDIS_PORT"
+		replicas+=("$gateway")
+		replica_ready+=("$ready_ms")
+	done
+	# Each replica alone, as the in-memory gateway was: on these cores, JIT compilers of two
+	# JVMs at once would leave each less warmed up than the one gateway.
+	for k in $(seq 1 "$REPLICAS"); do
+		echo "Warming up replica $k for $WARMUP ..." >&2
+		measure gateway-send "http://127.0.0.1:$((REPLICA_PORT + k - 1))" "$WARMUP" >/dev/null
+	done
+	one="http://127.0.0.1:$REPLICA_PORT"
+	all="http://127.0.0.1:$FRONT_PORT"
+	measure gateway-send "$all" 10s >/dev/null
+	for action in $actions; do
+		target=gateway-${action/keyed/keyed-send}
+		if [ "$action" = restart ]; then
+			# Scheduled through the front, so their delay ids are recorded in Redis.
+			schedule_leaves "$all"
+			measure gateway-restart "$all" 20s >/dev/null
+		elif [ "$action" = keyed ]; then
+			measure gateway-keyed-send "$all" 20s >/dev/null
+		fi
+		echo "Measuring $action on Redis for $DURATION each ..." >&2
+		rows[redis-$action]=$(measure_cpu "${replicas[0]}" "$redis" "$target" "$one" "$DURATION")
+		rows[replicas-$action]=$(measure_cpu "${replicas[*]}" "$redis" "$target" "$all" "$DURATION")
+	done
+	replica_rss=()
+	replica_gc=()
+	for pid in "${replicas[@]}"; do
+		replica_rss+=("$(( $(ps -o rss= -p "$pid") / 1024 ))")
+		replica_gc+=("$(collections "$pid" 2>/dev/null || true)")
+	done
+	redis_rss_mb=$(( $(ps -o rss= -p "$redis") / 1024 ))
+	redis_keys=$(redis-cli -p "$REDIS_PORT" dbsize)
+	redis_commands=$(redis-cli -p "$REDIS_PORT" info stats | sed -n 's/^total_commands_processed:\([0-9]*\).*/\1/p')
+fi
 
 echo
 echo "Widget Gateway benchmark: $WIDGETS widgets, wrk -t$THREADS -c$CONNECTIONS, ${DURATION} a row after ${WARMUP} of warm-up"
@@ -219,24 +350,59 @@ echo "Gateway JVM options: ${GATEWAY_JAVA_OPTS:-(none)}" | sed "s#$work#.#g"
 echo
 printf '| %-8s | %-28s | %9s | %8s | %8s | %8s | %7s | %6s |\n' action path "req/s" "p50 ms" "p99 ms" "max ms" non-2xx errors
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ------------------------------ ----------: ---------: ---------: ---------: --------: -------:
-for action in send restart; do
-	for path in stub proxy gateway; do
-		read -r rps p50 p99 max non2xx errors <<<"${rows[$path-$action]}"
+for action in $actions; do
+	for path in stub proxy gateway redis replicas; do
+		[ -n "${rows[$path-$action]:-}" ] || continue
+		read -r rps p50 p99 max non2xx errors _ <<<"${rows[$path-$action]}"
 		case $path in
 			stub) label="nginx answering directly" ;;
 			proxy) label="nginx as a plain proxy" ;;
 			gateway) label="the gateway" ;;
+			redis) label="the gateway on Redis" ;;
+			replicas) label="$REPLICAS on Redis, behind nginx" ;;
 		esac
 		printf '| %-8s | %-28s | %9s | %8s | %8s | %8s | %7s | %6s |\n' "$action" "$label" "$rps" "$p50" "$p99" "$max" "$non2xx" "$errors"
 	done
 done
 if [ "$STALLED" != 0 ]; then
-	read -r rps p50 p99 max non2xx errors <<<"${rows[gateway-isolation]}"
+	read -r rps p50 p99 max non2xx errors _ <<<"${rows[gateway-isolation]}"
 	printf '| %-8s | %-28s | %9s | %8s | %8s | %8s | %7s | %6s |\n' restart "the gateway, 1 widget stalled" "$rps" "$p50" "$p99" "$max" "$non2xx" "$errors"
 	echo
 	echo "The stalled widget's $STALLED requests (room answers after 10 s, response-timeout $RESPONSE_TIMEOUT) were answered (HTTP status:count): $(cat "$work/stalled.txt")"
 	read -r _ _ calm_p99 _ <<<"${rows[gateway-restart]}"
 	echo "p99 of the other widgets' restarts, stalled/unstalled: $(awk -v s="$p99" -v c="$calm_p99" 'BEGIN { printf "%.2f", s / c }')"
+fi
+if [ "$REPLICAS" != 1 ]; then
+	echo
+	echo "keyed: send_event with a new Idempotency-Key on every request (on the homeserver, the send rows)."
+	echo "\"the gateway\": gateway.store=memory. \"the gateway on Redis\": one gateway with gateway.store=redis, wrk straight at it."
+	echo "\"$REPLICAS on Redis, behind nginx\": $REPLICAS gateways with gateway.store=redis, round-robin behind nginx."
+	echo "Redis, the $REPLICAS replicas, nginx and wrk share the same $(nproc) cores."
+	echo
+	echo "On Redis / in memory, at the same load (wrk -t$THREADS -c$CONNECTIONS). CPU per request: what the gateway"
+	echo "processes and Redis used during the row (from /proc), over the requests wrk had answered; cost: CPU per"
+	echo "request on Redis over CPU per request in memory, minus 1 (nginx and wrk left out)."
+	echo
+	printf '| %-8s | %-28s | %7s | %7s | %7s | %-23s | %8s |\n' action path "req/s" p50 p99 "CPU µs/request" cost
+	printf '|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ------------------------------ --------: --------: --------: \
+		------------------------ ---------:
+	for action in $actions; do
+		read -r m_rps m_p50 m_p99 _ _ _ _ m_cpu _ <<<"${rows[gateway-$action]}"
+		printf '| %-8s | %-28s | %7s | %7s | %7s | %-22s | %8s |\n' "$action" "1 in memory" "" "" "" "$m_cpu" ""
+		for path in redis replicas; do
+			read -r rps p50 p99 _ _ _ _ cpu redis_cpu <<<"${rows[$path-$action]}"
+			case $path in
+				redis) label="1 on Redis / in memory" ;;
+				replicas) label="$REPLICAS on Redis, nginx / memory" ;;
+			esac
+			printf '| %-8s | %-28s | %7s | %7s | %7s | %-22s | %8s |\n' "$action" "$label" \
+				"$(awk -v a="$rps" -v b="$m_rps" 'BEGIN { printf "%.3f", a / b }')" \
+				"$(awk -v a="$p50" -v b="$m_p50" 'BEGIN { printf "%.3f", a / b }')" \
+				"$(awk -v a="$p99" -v b="$m_p99" 'BEGIN { printf "%.3f", a / b }')" \
+				"$((cpu + redis_cpu)) ($cpu + Redis $redis_cpu)" \
+				"$(awk -v a="$((cpu + redis_cpu))" -v b="$m_cpu" 'BEGIN { printf "%+.1f %%", (a / b - 1) * 100 }')"
+		done
+	done
 fi
 echo
 for action in send restart; do
@@ -244,5 +410,18 @@ for action in send restart; do
 	read -r gateway_rps _ <<<"${rows[gateway-$action]}"
 	echo "gateway/proxy ($action): $(awk -v g="$gateway_rps" -v p="$proxy_rps" 'BEGIN { printf "%.3f", g / p }')"
 done
-echo "ready after: ${ready_ms} ms (process start to readiness UP)"
+echo "ready after: ${memory_ready_ms} ms (process start to readiness UP)"
 echo "resident memory after the runs: ${rss_mb} MB"
+if [ "$REPLICAS" != 1 ]; then
+	echo "garbage collection, the gateway in memory: $memory_gc"
+	echo "replicas on Redis: ready after ${replica_ready[*]} ms; resident memory after the runs ${replica_rss[*]} MB"
+	for k in $(seq 1 "$REPLICAS"); do echo "garbage collection, replica $k: ${replica_gc[k - 1]}"; done
+	echo "Redis: resident memory ${redis_rss_mb} MB, ${redis_keys} keys, ${redis_commands} commands processed"
+	for k in $(seq 1 "$REPLICAS"); do
+		logged=$(grep -cE ' (WARN|ERROR) ' "$work/logs/replica-$k.log" || true)
+		if [ "$logged" != 0 ]; then
+			echo "replica $k logged $logged warnings or errors, the first:"
+			grep -E ' (WARN|ERROR) ' "$work/logs/replica-$k.log" | head -3 | cut -c1-300
+		fi
+	done
+fi

@@ -15,7 +15,7 @@ import reactor.core.publisher.Mono;
 public interface DelayIdRecords {
 
 	/** The most delay ids remembered per widget; the least recently used make room. */
-	int PER_WIDGET = 10_000;
+	int PER_WIDGET = 1_000;
 
 	/**
 	 * How long a delay id is remembered after its last use: the longest delay, restarted.

@@ -16,7 +16,7 @@ public interface IdempotencyRecords {
 	Duration RETENTION = Duration.ofHours(1);
 
 	/** The most records kept per widget. */
-	int PER_WIDGET = 2_000;
+	int PER_WIDGET = 500;
 
 	/**
 	 * How long an attempt holds its key before a retry elsewhere may take it over: longer
