@@ -144,19 +144,19 @@ public class ReadEventsService {
 
 	private Mono<List<JsonNode>> read(Widget widget, Read read, String roomId) {
 		if (read.state() && read.stateKey() != null) {
+			// Synapse 1.120 answers format=event without the event's id (newer ones give
+			// it), which widgets need: then the room's state is read after all.
 			return this.homeserver.roomStateEvent(widget.account(), roomId, read.type(), read.stateKey())
-				.filter((event) -> read.type().equals(event.path("type").asString())
-						&& read.stateKey().equals(event.path("state_key").asString(null)))
-				.map(List::of)
+				.flatMap((event) -> event.path("event_id").isString() ? Mono.just(List.of(event))
+						: roomState(widget, read, roomId))
+				.map((events) -> events.stream()
+					.filter((event) -> read.type().equals(event.path("type").asString())
+							&& read.stateKey().equals(event.path("state_key").asString(null)))
+					.toList())
 				.defaultIfEmpty(List.of());
 		}
 		if (read.state()) {
-			return this.homeserver.roomState(widget.account(), roomId)
-				.map((state) -> state.stream()
-					.filter((event) -> read.type().equals(event.path("type").asString())
-							&& event.path("state_key").isString()
-							&& (read.stateKey() == null || read.stateKey().equals(event.path("state_key").asString())))
-					.toList());
+			return roomState(widget, read, roomId);
 		}
 		return this.homeserver.roomMessages(widget.account(), roomId, read.type(), read.limit()).map((timeline) -> {
 			List<JsonNode> events = new ArrayList<>();
@@ -172,6 +172,16 @@ public class ReadEventsService {
 			}
 			return events;
 		});
+	}
+
+	/** The room's state of the read's type (and state key, when it names one). */
+	private Mono<List<JsonNode>> roomState(Widget widget, Read read, String roomId) {
+		return this.homeserver.roomState(widget.account(), roomId)
+			.map((state) -> state.stream()
+				.filter((event) -> read.type().equals(event.path("type").asString())
+						&& event.path("state_key").isString()
+						&& (read.stateKey() == null || read.stateKey().equals(event.path("state_key").asString())))
+				.toList());
 	}
 
 	private record Read(String type, @Nullable String msgtype, boolean state, @Nullable String stateKey, int limit,

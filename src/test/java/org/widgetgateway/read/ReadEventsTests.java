@@ -122,6 +122,21 @@ class ReadEventsTests {
 	}
 
 	@Test
+	void aStateEventAnsweredWithoutItsIdAsSynapse1120DoesIsReadFromTheRoomsState() {
+		this.homeserver.stubFor(get(urlEqualTo(STATE + "/" + MEMBER + "/_%40b_B_m.call?format=event"))
+			.willReturn(okJson("{\"type\": \"" + MEMBER + "\", \"state_key\": \"_@b_B_m.call\", "
+					+ "\"sender\": \"@b:example.org\", \"room_id\": \"!call:example.org\", \"content\": {}}")));
+		this.homeserver.stubFor(get(urlEqualTo(STATE)).willReturn(okJson("[" + event("$a", MEMBER, "_@a_A_m.call", "{}")
+				+ "," + event("$b", MEMBER, "_@b_B_m.call", "{}") + "]")));
+
+		assertThat(read("{\"type\": \"" + MEMBER + "\", \"state_key\": \"_@b_B_m.call\"}")).hasStatusOk()
+			.bodyJson()
+			.extractingPath("$.events[*].event_id")
+			.asArray()
+			.containsExactly("$b");
+	}
+
+	@Test
 	void timelineReadIsNewestFirstOfTheTypeAndMsgtypeAndStopsAtSince() {
 		// Real Synapse's answer: StubContractIT "messages".
 		this.homeserver.stubFor(get(urlPathEqualTo(MESSAGES)).willReturn(okJson(
