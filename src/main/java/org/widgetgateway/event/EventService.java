@@ -3,7 +3,6 @@ package org.widgetgateway.event;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Comparator;
 import java.util.List;
@@ -13,7 +12,6 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 
-import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 import org.springframework.util.StringUtils;
 
@@ -172,13 +170,11 @@ public class EventService {
 	}
 
 	private static WidgetApiException storeUnavailable(String what, Throwable failure) {
-		if (failure instanceof WidgetApiException known) {
-			return known;
-		}
-		String detail = "The gateway cannot reach its shared store (Redis), which knows which delayed events are "
-				+ "this widget's, to " + what + ": try again in a moment";
-		return WidgetApiException.upstream(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN", detail, detail, null,
-				Duration.ofSeconds(1), failure);
+		return (failure instanceof WidgetApiException known) ? known
+				: WidgetApiException.unavailable(
+						"The gateway cannot reach its shared store (Redis), which knows which "
+								+ "delayed events are this widget's, to " + what + ": try again in a moment",
+						IdempotentRequests.STORE_RETRY_AFTER, failure);
 	}
 
 	/**

@@ -11,7 +11,6 @@ import org.apache.commons.logging.LogFactory;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 
 import org.widgetgateway.GatewayProperties;
@@ -36,7 +35,8 @@ class IdempotentRequests {
 
 	private static final Log logger = LogFactory.getLog(IdempotentRequests.class);
 
-	private static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(1);
+	/** When a widget may try again while the shared store does not answer. */
+	static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(1);
 
 	private final IdempotencyRecords records;
 
@@ -107,13 +107,12 @@ class IdempotentRequests {
 	}
 
 	private static Throwable storeUnavailable(String key, Throwable failure) {
-		if (failure instanceof WidgetApiException) {
-			return failure;
-		}
-		String detail = "The gateway cannot reach its shared store (Redis) to make sure that the request with "
-				+ "idempotency key '" + key + "' runs once; nothing was sent: try again in a moment";
-		return WidgetApiException.upstream(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN", detail, detail, null,
-				STORE_RETRY_AFTER, failure);
+		return (failure instanceof WidgetApiException) ? failure
+				: WidgetApiException.unavailable(
+						"The gateway cannot reach its shared store (Redis) to make sure that "
+								+ "the request with idempotency key '" + key
+								+ "' runs once; nothing was sent: try again in a " + "moment",
+						STORE_RETRY_AFTER, failure);
 	}
 
 	/**

@@ -106,6 +106,19 @@ public class WidgetApiException extends RuntimeException {
 	}
 
 	/**
+	 * A request the gateway cannot serve for now, for a reason of its own (such as its
+	 * shared store not answering): 503 {@code M_UNKNOWN} with a retry hint.
+	 * @param detail what happened, whether anything was done, and when to try again
+	 * @param retryAfter when the widget may try again
+	 * @param cause the failure
+	 * @return the exception
+	 */
+	public static WidgetApiException unavailable(String detail, Duration retryAfter, Throwable cause) {
+		return new WidgetApiException(HttpStatus.SERVICE_UNAVAILABLE, "M_UNKNOWN", detail, detail, null, retryAfter,
+				cause);
+	}
+
+	/**
 	 * A request that failed on the way to or at the homeserver, as the feature that made
 	 * the call decided the widget should see it.
 	 * @param status the HTTP status of the REST answer

@@ -8,7 +8,8 @@ import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 
 /**
- * Rate budgets in this instance's memory: one Bucket4j bucket per widget and limit.
+ * Rate budgets in this instance's memory: one Bucket4j bucket per widget (a widget's
+ * limit is bound at startup and never changes while the gateway runs).
  */
 class InMemoryRateBudgets implements RateBudgets {
 
@@ -16,8 +17,8 @@ class InMemoryRateBudgets implements RateBudgets {
 
 	@Override
 	public Verdict take(String widgetId, int requests, Duration per) {
-		Bucket bucket = this.buckets.computeIfAbsent(RedisRateBudgets.bucketName(widgetId, requests, per),
-				(name) -> Bucket.builder().addLimit(RedisRateBudgets.limit(requests, per)).build());
+		Bucket bucket = this.buckets.computeIfAbsent(widgetId,
+				(id) -> Bucket.builder().addLimit(RedisRateBudgets.limit(requests, per)).build());
 		ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
 		return probe.isConsumed() ? Verdict.GRANTED
 				: new Verdict(false, Duration.ofNanos(probe.getNanosToWaitForRefill()));

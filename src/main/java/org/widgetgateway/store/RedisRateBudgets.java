@@ -2,10 +2,14 @@ package org.widgetgateway.store;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.distributed.BucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
@@ -37,6 +41,15 @@ class RedisRateBudgets implements RateBudgets {
 
 	private volatile @Nullable ProxyManager<byte[]> buckets;
 
+	/**
+	 * Each widget's handle on its bucket in Redis, made once: a widget's limit is bound
+	 * at startup and never changes while the gateway runs.
+	 */
+	private final Map<String, BucketProxy> bucketOfWidget = new ConcurrentHashMap<>();
+
+	/** Whether a request is connecting to Redis: the others go ahead meanwhile. */
+	private final AtomicBoolean connecting = new AtomicBoolean();
+
 	/** Before this (nanoTime), a failed connection is not tried again. */
 	private volatile long nextConnection = System.nanoTime();
 
@@ -49,10 +62,15 @@ class RedisRateBudgets implements RateBudgets {
 	@Override
 	public Verdict take(String widgetId, int requests, Duration per) {
 		try {
-			ConsumptionProbe probe = buckets().builder()
-				.build(bucketName(widgetId, requests, per).getBytes(StandardCharsets.UTF_8),
-						() -> BucketConfiguration.builder().addLimit(limit(requests, per)).build())
-				.tryConsumeAndReturnRemaining(1);
+			BucketProxy bucket = this.bucketOfWidget.get(widgetId);
+			if (bucket == null) {
+				ProxyManager<byte[]> buckets = buckets();
+				bucket = this.bucketOfWidget.computeIfAbsent(widgetId,
+						(id) -> buckets.builder()
+							.build(bucketName(id, requests, per).getBytes(StandardCharsets.UTF_8),
+									() -> BucketConfiguration.builder().addLimit(limit(requests, per)).build()));
+			}
+			ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
 			return probe.isConsumed() ? Verdict.GRANTED
 					: new Verdict(false, Duration.ofNanos(probe.getNanosToWaitForRefill()));
 		}
@@ -62,27 +80,31 @@ class RedisRateBudgets implements RateBudgets {
 		}
 	}
 
+	/**
+	 * The connection's bucket handles, connecting on first use. While one request
+	 * connects, and for a second after a failed try, the others do not wait: they go
+	 * ahead without the shared budget, as when Redis does not answer.
+	 */
 	private ProxyManager<byte[]> buckets() {
 		ProxyManager<byte[]> buckets = this.buckets;
-		if (buckets == null) {
-			synchronized (this) {
-				buckets = this.buckets;
-				if (buckets == null) {
-					if (System.nanoTime() - this.nextConnection < 0) {
-						throw new IllegalStateException("Redis could not be reached a moment ago");
-					}
-					try {
-						buckets = connect();
-					}
-					catch (RuntimeException ex) {
-						this.nextConnection = System.nanoTime() + RECONNECT_AFTER.toNanos();
-						throw ex;
-					}
-					this.buckets = buckets;
-				}
-			}
+		if (buckets != null) {
+			return buckets;
 		}
-		return buckets;
+		if (System.nanoTime() - this.nextConnection < 0 || !this.connecting.compareAndSet(false, true)) {
+			throw new IllegalStateException("Redis is being connected to, or could not be a moment ago");
+		}
+		try {
+			buckets = connect();
+			this.buckets = buckets;
+			return buckets;
+		}
+		catch (RuntimeException ex) {
+			this.nextConnection = System.nanoTime() + RECONNECT_AFTER.toNanos();
+			throw ex;
+		}
+		finally {
+			this.connecting.set(false);
+		}
 	}
 
 	private ProxyManager<byte[]> connect() {

@@ -74,7 +74,10 @@ class RedisStoreTests extends StoreContract {
 		Instant first = Instant.parse("2026-12-07T12:00:00Z");
 		records.claim("call", "k1", "fp", first).block();
 
-		assertThat(records.claim("call", "k1", "fp", first).block()).isInstanceOf(Claim.InFlight.class);
+		// While the lease holds, a retry waits (StoreContract, with the real lease); a
+		// busy
+		// machine may outlast this short one before a second claim, so only its end is
+		// asserted.
 		await().atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> assertThat(records.claim("call", "k1", "fp", first.plusSeconds(1)).block())
 				.isEqualTo(new Claim.Granted(first, true)));
