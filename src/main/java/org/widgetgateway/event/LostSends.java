@@ -16,6 +16,7 @@ import org.widgetgateway.homeserver.OutgoingEvent;
 import org.widgetgateway.homeserver.ScheduledEvent;
 import org.widgetgateway.homeserver.SentEvent;
 import org.widgetgateway.store.DelayIdRecords;
+import org.widgetgateway.widget.WidgetRegistry;
 
 /**
  * Finds a delayed event that the homeserver may have scheduled although its answer was
@@ -24,9 +25,10 @@ import org.widgetgateway.store.DelayIdRecords;
  * leaves behind; instead the gateway looks in the homeserver's listing for the event it
  * asked for: same room, type, state key, content and delay, started since the attempt
  * began, and not one of the delayed events the gateway (any replica of it sharing the
- * {@link DelayIdRecords}) already handed to a widget. Two widgets of one account that
- * schedule the very same event at the very same moment could still be handed one event:
- * the homeserver's listing does not say which request scheduled what.
+ * {@link DelayIdRecords}) already handed to a widget: any configured widget, since two
+ * access tokens may be one Matrix user's, whose listing they share. Two widgets of one
+ * account that schedule the very same event at the very same moment could still be handed
+ * one event: the homeserver's listing does not say which request scheduled what.
  */
 @Component
 class LostSends {
@@ -41,9 +43,12 @@ class LostSends {
 
 	private final DelayIdRecords delayIdRecords;
 
-	LostSends(HomeserverClient homeserver, DelayIdRecords delayIdRecords) {
+	private final WidgetRegistry widgets;
+
+	LostSends(HomeserverClient homeserver, DelayIdRecords delayIdRecords, WidgetRegistry widgets) {
 		this.homeserver = homeserver;
 		this.delayIdRecords = delayIdRecords;
+		this.widgets = widgets;
 	}
 
 	/**
@@ -63,7 +68,8 @@ class LostSends {
 			if (candidates.isEmpty()) {
 				return Mono.empty();
 			}
-			return this.delayIdRecords.handedOutAmong(candidates.stream().map(ScheduledEvent::delayId).toList())
+			return this.delayIdRecords
+				.handedOutAmong(this.widgets.ids(), candidates.stream().map(ScheduledEvent::delayId).toList())
 				.flatMap((handedOut) -> Mono.justOrEmpty(candidates.stream()
 					.filter((candidate) -> !handedOut.contains(candidate.delayId()))
 					.max(Comparator.comparing(ScheduledEvent::runningSince))

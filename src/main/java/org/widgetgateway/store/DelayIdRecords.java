@@ -7,10 +7,10 @@ import java.util.Set;
 import reactor.core.publisher.Mono;
 
 /**
- * The homeserver delay ids handed to widgets: per widget, so that a widget's listing
+ * The homeserver delay ids handed to widgets, per widget: so that a widget's listing
  * shows its own delayed events and nobody else's (widgets that share a Matrix account
- * share the homeserver's listing), and across widgets, so that the search for a delayed
- * event whose answer was lost never takes one that was handed to someone.
+ * share the homeserver's listing), and so that the search for a delayed event whose
+ * answer was lost never takes one that was handed to some widget.
  */
 public interface DelayIdRecords {
 
@@ -54,10 +54,13 @@ public interface DelayIdRecords {
 	Mono<Set<String>> of(String widgetId);
 
 	/**
-	 * Which of some delay ids were handed to any widget.
+	 * Which of some delay ids were handed to some widgets. Asked rarely (when the answer
+	 * to a delayed send was lost), so it may ask the store once per widget: recording a
+	 * delay id, which every delayed send does, then writes one record only.
+	 * @param widgetIds the widgets to look at
 	 * @param homeserverDelayIds the homeserver's delay ids
-	 * @return those among them that were handed out
+	 * @return those among them that were handed to one of the widgets
 	 */
-	Mono<Set<String>> handedOutAmong(Collection<String> homeserverDelayIds);
+	Mono<Set<String>> handedOutAmong(Collection<String> widgetIds, Collection<String> homeserverDelayIds);
 
 }

@@ -39,9 +39,11 @@ class InMemoryDelayIdRecords implements DelayIdRecords {
 	}
 
 	@Override
-	public Mono<Set<String>> handedOutAmong(Collection<String> homeserverDelayIds) {
+	public Mono<Set<String>> handedOutAmong(Collection<String> widgetIds, Collection<String> homeserverDelayIds) {
 		return Mono.fromSupplier(() -> homeserverDelayIds.stream()
-			.filter((id) -> this.byWidget.values().stream().anyMatch((ids) -> ids.asMap().containsKey(id)))
+			.filter((id) -> widgetIds.stream()
+				.map(this.byWidget::get)
+				.anyMatch((ids) -> ids != null && ids.asMap().containsKey(id)))
 			.collect(Collectors.toUnmodifiableSet()));
 	}
 

@@ -28,16 +28,6 @@ final class RedisKeys {
 	}
 
 	/**
-	 * The key of a feature's record that is no widget's own.
-	 * @param feature the feature
-	 * @param name the record's name
-	 * @return the key
-	 */
-	static String shared(String feature, String name) {
-		return PREFIX + feature + ":" + name;
-	}
-
-	/**
 	 * A fixed-length name for a value a widget chose.
 	 * @param value the value
 	 * @return its SHA-256, in hex

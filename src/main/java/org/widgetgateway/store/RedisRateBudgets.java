@@ -12,6 +12,8 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.distributed.BucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
+import io.github.bucket4j.distributed.proxy.optimization.DelayParameters;
+import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
@@ -29,6 +31,24 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * replica's in-flight limit still bounds it.
  */
 class RedisRateBudgets implements RateBudgets {
+
+	/**
+	 * A replica takes up to this share of a widget's limit (one twentieth) from its own
+	 * copy of the bucket before it writes what it took to Redis and reads what the others
+	 * took, and at least every {@link #SYNCHRONIZED_EVERY}: a widget's requests then cost
+	 * one round trip to Redis for every twentieth of its limit, not one each. Meanwhile
+	 * each replica may give the widget up to that share more than the others left it,
+	 * which the shared bucket takes back from the widget's next requests. A limit under
+	 * twenty requests is asked of Redis at every request.
+	 */
+	static final int UNSYNCHRONIZED_SHARE = 20;
+
+	/**
+	 * The longest a replica keeps what it took from a widget's budget to itself. It does
+	 * not bound what a widget gets (the share does); it bounds how long Redis is left
+	 * without the replica's count.
+	 */
+	static final Duration SYNCHRONIZED_EVERY = Duration.ofMinutes(1);
 
 	/** How long requests go ahead without trying again to connect after a failed try. */
 	private static final Duration RECONNECT_AFTER = Duration.ofSeconds(1);
@@ -65,10 +85,16 @@ class RedisRateBudgets implements RateBudgets {
 			BucketProxy bucket = this.bucketOfWidget.get(widgetId);
 			if (bucket == null) {
 				ProxyManager<byte[]> buckets = buckets();
-				bucket = this.bucketOfWidget.computeIfAbsent(widgetId,
-						(id) -> buckets.builder()
-							.build(bucketName(id, requests, per).getBytes(StandardCharsets.UTF_8),
-									() -> BucketConfiguration.builder().addLimit(limit(requests, per)).build()));
+				bucket = this.bucketOfWidget.computeIfAbsent(widgetId, (id) -> {
+					var builder = buckets.builder();
+					long unsynchronized = requests / UNSYNCHRONIZED_SHARE;
+					if (unsynchronized > 0) {
+						builder = builder.withOptimization(
+								Optimizations.delaying(new DelayParameters(unsynchronized, SYNCHRONIZED_EVERY)));
+					}
+					return builder.build(bucketName(id, requests, per).getBytes(StandardCharsets.UTF_8),
+							() -> BucketConfiguration.builder().addLimit(limit(requests, per)).build());
+				});
 			}
 			ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
 			return probe.isConsumed() ? Verdict.GRANTED

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 import org.apache.commons.logging.Log;
@@ -28,6 +29,8 @@ public class WidgetRegistry {
 
 	private final Map<String, Widget> byTokenDigest;
 
+	private final Set<String> ids;
+
 	public WidgetRegistry(GatewayProperties properties) {
 		Map<String, Widget> widgets = new HashMap<>();
 		properties.widgets().forEach((id, configured) -> {
@@ -35,6 +38,7 @@ public class WidgetRegistry {
 			configured.tokenDigests().forEach((digest) -> widgets.put(digest, widget));
 		});
 		this.byTokenDigest = Map.copyOf(widgets);
+		this.ids = Set.copyOf(properties.widgets().keySet());
 		new TreeMap<>(properties.widgets()).forEach(WidgetRegistry::describe);
 		warnOfSharedDevices(properties);
 	}
@@ -80,6 +84,11 @@ public class WidgetRegistry {
 		return new Widget(id, widget.requiredRoomId(), widget.maxDelay(), Capabilities.of(widget.capabilities()),
 				(accessToken != null) ? MatrixAccount.withAccessToken(accessToken) : MatrixAccount.GATEWAY,
 				widget.openid() == GatewayProperties.OpenIdPolicy.ALLOWED);
+	}
+
+	/** The ids of every configured widget. */
+	public Set<String> ids() {
+		return this.ids;
 	}
 
 	/**

@@ -29,6 +29,7 @@ import org.widgetgateway.homeserver.HomeserverDiscovery;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
@@ -200,6 +201,26 @@ class HomeserverFieldTests {
 			.isStrictlyEqualTo("{\"room_id\": \"!call:example.org\", \"delay_id\": \""
 					+ DelayIdsForTests.of("call", "syd_was_scheduled") + "\"}");
 		this.homeserver.verify(1, putRequestedFor(anyUrl()));
+		this.homeserver.verify(1, getRequestedFor(urlEqualTo(LISTING)));
+	}
+
+	@Test
+	void aMatchingEventHandedToAnotherWidgetIsNotTakenForTheLostOne() {
+		this.homeserver.stubFor(put(urlPathEqualTo(MEMBER_STATE)).atPriority(2)
+			.withHeader(HttpHeaders.AUTHORIZATION, equalTo("Bearer own-account-token"))
+			.willReturn(okJson("{\"delay_id\": \"syd_handed_to_own\"}")));
+		this.homeserver.stubFor(put(urlPathEqualTo(MEMBER_STATE)).atPriority(3)
+			.willReturn(aResponse().withStatus(502).withBody("<html>502 Bad Gateway</html>")));
+		this.homeserver.stubFor(get(urlEqualTo(LISTING)).atPriority(1)
+			.willReturn(okJson(listingOf("syd_handed_to_own", System.currentTimeMillis()))));
+		// Two access tokens may be one Matrix user's, whose listing they share.
+		assertThat(this.mvc.post()
+			.uri("/v1/send_event")
+			.header(HttpHeaders.AUTHORIZATION, "Bearer own-token")
+			.contentType(MediaType.APPLICATION_JSON)
+			.content(LEAVE)).hasStatusOk();
+
+		assertThat(scheduleLeave()).hasStatus(HttpStatus.BAD_GATEWAY);
 		this.homeserver.verify(1, getRequestedFor(urlEqualTo(LISTING)));
 	}
 

@@ -97,6 +97,57 @@ class RedisStoreTests extends StoreContract {
 	}
 
 	@Test
+	void aBusyWidgetsRequestsAskRedisOnceInATwentiethOfItsLimitAndASmallLimitAtEveryRequest() {
+		RateBudgets budgets = budgets(redis.port(), new StoreFailures(new SimpleMeterRegistry(), Clock.systemUTC()));
+		budgets.take("busy", 1000, Duration.ofHours(1));
+		budgets.take("small", 19, Duration.ofHours(1));
+
+		long busy = commandsProcessed(() -> {
+			for (int i = 0; i < 100; i++) {
+				assertThat(budgets.take("busy", 1000, Duration.ofHours(1)).granted()).isTrue();
+			}
+		});
+		long small = commandsProcessed(() -> {
+			for (int i = 0; i < 10; i++) {
+				assertThat(budgets.take("small", 19, Duration.ofHours(1)).granted()).isTrue();
+			}
+		});
+
+		// 1000 / 20 = 50 requests from the replica's own copy between two round trips
+		// (each a read and a compare-and-set); 19 / 20 = 0.
+		assertThat(busy).isLessThanOrEqualTo(2 * 2);
+		assertThat(small).isGreaterThanOrEqualTo(10 * 2);
+	}
+
+	@Test
+	void aDelayIdsUseIsWrittenOnceAMinuteByEachReplicaAndKeepsTheWidgetsRecords() {
+		DelayIdRecords first = delayIdRecords();
+		DelayIdRecords second = delayIdRecords();
+		first.handedOut("call", "d1").block();
+		String key = "widget-gateway:delay-ids:{call}";
+		template().expire(key, Duration.ofSeconds(100)).block();
+		second.of("call").block();
+
+		long restarts = commandsProcessed(() -> {
+			for (int i = 0; i < 10; i++) {
+				first.used("call", "d1").block();
+			}
+		});
+		long onTheOtherReplica = commandsProcessed(() -> {
+			for (int i = 0; i < 10; i++) {
+				second.used("call", "d1").block();
+			}
+		});
+
+		assertThat(restarts).isZero();
+		// One script: EVALSHA, EVAL after NOSCRIPT, and the script's three commands; ten
+		// would take at least thirty.
+		assertThat(onTheOtherReplica).isBetween(1L, 5L);
+		assertThat(template().getExpire(key).block()).isGreaterThan(Duration.ofHours(24));
+		assertThat(first.of("call").block()).containsExactly("d1");
+	}
+
+	@Test
 	void withoutRedisRequestsGoAheadAndTheFailureIsCounted() {
 		SimpleMeterRegistry registry = new SimpleMeterRegistry();
 		int closedPort = redis.port() + 1;
@@ -105,6 +156,15 @@ class RedisStoreTests extends StoreContract {
 		assertThat(budgets.take("call", 1, Duration.ofHours(1)).granted()).isTrue();
 		assertThat(budgets.take("call", 1, Duration.ofHours(1)).granted()).isTrue();
 		assertThat(registry.get("gateway.store.failures").tag("feature", "rate-limit").counter().count()).isEqualTo(2);
+	}
+
+	/** The commands Redis processed while something ran, less the question itself. */
+	private long commandsProcessed(Runnable run) {
+		var server = connection(redis.port()).getConnection().serverCommands();
+		long before = Long.parseLong(server.info("stats").getProperty("total_commands_processed"));
+		run.run();
+		long after = Long.parseLong(server.info("stats").getProperty("total_commands_processed"));
+		return after - before - 1;
 	}
 
 	private ReactiveStringRedisTemplate template() {

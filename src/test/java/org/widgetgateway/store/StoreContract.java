@@ -100,13 +100,19 @@ abstract class StoreContract {
 	}
 
 	@Test
-	void theLostSendSearchLearnsWhichDelayIdsAnyWidgetWasHanded() {
+	void theLostSendSearchLearnsWhichDelayIdsTheWidgetsWereHanded() {
 		DelayIdRecords records = delayIdRecords();
 		records.handedOut("call", "d1").block();
 		records.handedOut("notes", "d2").block();
+		records.handedOut("notes", "d4").block();
+		records.finished("notes", "d4").block();
+		List<String> widgets = List.of("call", "notes", "idle");
 
-		assertThat(records.handedOutAmong(List.of("d1", "d2", "d3")).block()).isEqualTo(Set.of("d1", "d2"));
-		assertThat(records.handedOutAmong(List.of()).block()).isEmpty();
+		assertThat(records.handedOutAmong(widgets, List.of("d1", "d2", "d3", "d4")).block())
+			.isEqualTo(Set.of("d1", "d2"));
+		assertThat(records.handedOutAmong(List.of("notes"), List.of("d1", "d2")).block()).isEqualTo(Set.of("d2"));
+		assertThat(records.handedOutAmong(widgets, List.of()).block()).isEmpty();
+		assertThat(records.handedOutAmong(List.of(), List.of("d1")).block()).isEmpty();
 	}
 
 	@Test
@@ -123,6 +129,24 @@ abstract class StoreContract {
 		assertThat(refused.granted()).isFalse();
 		assertThat(refused.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofHours(1));
 		assertThat(first.take("notes", 3, Duration.ofHours(1)).granted()).isTrue();
+	}
+
+	@Test
+	void aBusyWidgetsBudgetHoldsAcrossReplicasWithinAShareOfItsLimit() {
+		List<RateBudgets> replicas = rateBudgets();
+		int limit = 200;
+		int share = limit / 20;
+		int granted = 0;
+		for (int i = 0; i < 2 * limit; i++) {
+			if (replicas.get(i % 2).take("call", limit, Duration.ofHours(1)).granted()) {
+				granted++;
+			}
+		}
+
+		assertThat(granted).isBetween(limit, limit + replicas.size() * share);
+		for (RateBudgets replica : replicas) {
+			assertThat(replica.take("call", limit, Duration.ofHours(1)).granted()).isFalse();
+		}
 	}
 
 }
