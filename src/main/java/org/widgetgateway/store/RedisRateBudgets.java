@@ -85,6 +85,10 @@ class RedisRateBudgets implements RateBudgets {
 			BucketProxy bucket = this.bucketOfWidget.get(widgetId);
 			if (bucket == null) {
 				ProxyManager<byte[]> buckets = buckets();
+				if (buckets == null) {
+					// Another request is connecting, and reports it if it fails.
+					return Verdict.GRANTED;
+				}
 				bucket = this.bucketOfWidget.computeIfAbsent(widgetId, (id) -> {
 					var builder = buckets.builder();
 					long unsynchronized = requests / UNSYNCHRONIZED_SHARE;
@@ -110,14 +114,18 @@ class RedisRateBudgets implements RateBudgets {
 	 * The connection's bucket handles, connecting on first use. While one request
 	 * connects, and for a second after a failed try, the others do not wait: they go
 	 * ahead without the shared budget, as when Redis does not answer.
+	 * @return the handles, or {@code null} while another request connects
 	 */
-	private ProxyManager<byte[]> buckets() {
+	private @Nullable ProxyManager<byte[]> buckets() {
 		ProxyManager<byte[]> buckets = this.buckets;
 		if (buckets != null) {
 			return buckets;
 		}
-		if (System.nanoTime() - this.nextConnection < 0 || !this.connecting.compareAndSet(false, true)) {
-			throw new IllegalStateException("Redis is being connected to, or could not be a moment ago");
+		if (System.nanoTime() - this.nextConnection < 0) {
+			throw new IllegalStateException("Redis could not be connected to a moment ago");
+		}
+		if (!this.connecting.compareAndSet(false, true)) {
+			return null;
 		}
 		try {
 			buckets = connect();

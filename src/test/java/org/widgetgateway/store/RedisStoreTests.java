@@ -1,10 +1,17 @@
 package org.widgetgateway.store;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -14,6 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 
@@ -145,6 +153,43 @@ class RedisStoreTests extends StoreContract {
 		assertThat(onTheOtherReplica).isBetween(1L, 5L);
 		assertThat(template().getExpire(key).block()).isGreaterThan(Duration.ofHours(24));
 		assertThat(first.of("call").block()).containsExactly("d1");
+	}
+
+	@Test
+	void whileOneRequestConnectsTheOthersGoAheadAndOnlyItsFailureIsCounted() throws Exception {
+		SimpleMeterRegistry registry = new SimpleMeterRegistry();
+		List<Socket> accepted = new CopyOnWriteArrayList<>();
+		try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+			Thread.ofVirtual().start(() -> {
+				try {
+					while (true) {
+						accepted.add(silent.accept());
+					}
+				}
+				catch (IOException ex) {
+					// closed
+				}
+			});
+			LettuceConnectionFactory factory = new LettuceConnectionFactory(
+					new RedisStandaloneConfiguration("127.0.0.1", silent.getLocalPort()),
+					LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(3)).build());
+			factory.afterPropertiesSet();
+			factory.start();
+			this.connections.add(factory);
+			RateBudgets budgets = new RedisRateBudgets(factory, new StoreFailures(registry, Clock.systemUTC()),
+					Duration.ofSeconds(2));
+
+			CompletableFuture<RateBudgets.Verdict> connecting = CompletableFuture
+				.supplyAsync(() -> budgets.take("call", 1, Duration.ofHours(1)));
+			await().atMost(Duration.ofSeconds(2)).until(() -> !accepted.isEmpty());
+			assertThat(connecting).isNotDone();
+			assertThat(budgets.take("call", 1, Duration.ofHours(1)).granted()).isTrue();
+			assertThat(registry.find("gateway.store.failures").counter()).isNull();
+
+			assertThat(connecting.get(10, TimeUnit.SECONDS).granted()).isTrue();
+			assertThat(registry.get("gateway.store.failures").tag("feature", "rate-limit").counter().count())
+				.isEqualTo(1);
+		}
 	}
 
 	@Test
