@@ -23,20 +23,23 @@
 # from a training run with the same options, and the Dockerfile's JAVA_OPTS (with Spring AOT's
 # bean set).
 #
-# The shared store (REPLICAS=2, or more): after the rows above, the in-memory gateway stops; a
+# The shared store (REPLICAS=2, or more): after the rows above, the in-memory gateway stops and
+# REPLICAS gateways in memory (each with a store of its own, nothing shared) run the same rows behind
+# an nginx round-robin upstream (FRONT_PORT): what REPLICAS JVMs behind nginx cost on these cores
+# without a shared store, the baseline of the replica rows. Then they stop; a
 # Redis server starts on loopback (Debian's redis-server, no persistence: --save '' --appendonly
 # no), then REPLICAS gateways, each launched as above but with gateway.store=redis and a port of
-# its own (REPLICA_PORT, REPLICA_PORT+1, ...), behind an nginx round-robin upstream (FRONT_PORT),
+# its own (REPLICA_PORT, REPLICA_PORT+1, ...), behind the same upstream,
 # as replicas run behind a load balancer. Each replica warms up alone for WARMUP. Then the same
 # rows at the same wrk load: the first replica alone (one gateway on Redis: the store's cost
-# without the extra hop) and all replicas through nginx, next to the in-memory gateway's rows,
+# without the extra hop) and all replicas through nginx, each next to its in-memory rows,
 # with the ratios on Redis / in memory and the CPU time per request of the gateways and Redis
 # (from /proc: on a machine shared with other work, steadier than req/s). The mode adds a row
 # set to every gateway, the in-memory one too: "keyed", sends with a new Idempotency-Key each,
 # since only they use the idempotency records (every /v1 request takes from the rate budget; a
 # send records its delay id, a restart touches it). Redis, the replicas, nginx and wrk all share this machine's cores: on two cores,
 # two replicas get no more CPU than one gateway, so the replica rows show the cost of sharing,
-# not a gain from scaling out. About 2 x WARMUP + 7 x DURATION + 1.5 min longer than without.
+# not a gain from scaling out. About 4 x WARMUP + 10 x DURATION + 2.5 min longer than without.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -292,6 +295,32 @@ memory_ready_ms=$ready_ms
 if [ "$REPLICAS" != 1 ]; then
 	kill "$gateway"
 	wait "$gateway" 2>/dev/null || true
+	one="http://127.0.0.1:$REPLICA_PORT"
+	all="http://127.0.0.1:$FRONT_PORT"
+	# The same replicas in memory, each with a store of its own: what running REPLICAS JVMs behind
+	# nginx on these cores costs without any shared store, the baseline of the replica rows below.
+	echo "Starting $REPLICAS gateways in memory ..." >&2
+	replicas=()
+	for k in $(seq 1 "$REPLICAS"); do
+		start_gateway "$((REPLICA_PORT + k - 1))" "memory-replica-$k"
+		replicas+=("$gateway")
+	done
+	for k in $(seq 1 "$REPLICAS"); do
+		echo "Warming up in-memory replica $k for $WARMUP ..." >&2
+		measure gateway-send "http://127.0.0.1:$((REPLICA_PORT + k - 1))" "$WARMUP" >/dev/null
+	done
+	measure gateway-send "$all" 10s >/dev/null
+	for action in $actions; do
+		if [ "$action" = restart ]; then
+			schedule_leaves "$all"
+			measure gateway-restart "$all" 20s >/dev/null
+		elif [ "$action" = keyed ]; then
+			measure gateway-keyed-send "$all" 20s >/dev/null
+		fi
+		echo "Measuring $action on $REPLICAS in memory for $DURATION ..." >&2
+		rows[memreplicas-$action]=$(measure_cpu "${replicas[*]}" "" "gateway-${action/keyed/keyed-send}" "$all" "$DURATION")
+	done
+	for pid in "${replicas[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
 	echo "Starting Redis and $REPLICAS gateways on it ..." >&2
 	mkdir -p "$work/redis"
 	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --dir "$work/redis" \
@@ -316,8 +345,6 @@ if [ "$REPLICAS" != 1 ]; then
 		echo "Warming up replica $k for $WARMUP ..." >&2
 		measure gateway-send "http://127.0.0.1:$((REPLICA_PORT + k - 1))" "$WARMUP" >/dev/null
 	done
-	one="http://127.0.0.1:$REPLICA_PORT"
-	all="http://127.0.0.1:$FRONT_PORT"
 	measure gateway-send "$all" 10s >/dev/null
 	for action in $actions; do
 		target=gateway-${action/keyed/keyed-send}
@@ -351,7 +378,7 @@ echo
 printf '| %-8s | %-28s | %9s | %8s | %8s | %8s | %7s | %6s |\n' action path "req/s" "p50 ms" "p99 ms" "max ms" non-2xx errors
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ------------------------------ ----------: ---------: ---------: ---------: --------: -------:
 for action in $actions; do
-	for path in stub proxy gateway redis replicas; do
+	for path in stub proxy gateway redis memreplicas replicas; do
 		[ -n "${rows[$path-$action]:-}" ] || continue
 		read -r rps p50 p99 max non2xx errors _ <<<"${rows[$path-$action]}"
 		case $path in
@@ -359,6 +386,7 @@ for action in $actions; do
 			proxy) label="nginx as a plain proxy" ;;
 			gateway) label="the gateway" ;;
 			redis) label="the gateway on Redis" ;;
+			memreplicas) label="$REPLICAS in memory, behind nginx" ;;
 			replicas) label="$REPLICAS on Redis, behind nginx" ;;
 		esac
 		printf '| %-8s | %-28s | %9s | %8s | %8s | %8s | %7s | %6s |\n' "$action" "$label" "$rps" "$p50" "$p99" "$max" "$non2xx" "$errors"
@@ -376,25 +404,27 @@ if [ "$REPLICAS" != 1 ]; then
 	echo
 	echo "keyed: send_event with a new Idempotency-Key on every request (on the homeserver, the send rows)."
 	echo "\"the gateway\": gateway.store=memory. \"the gateway on Redis\": one gateway with gateway.store=redis, wrk straight at it."
+	echo "\"$REPLICAS in memory, behind nginx\": $REPLICAS gateways with gateway.store=memory (nothing shared), round-robin behind nginx."
 	echo "\"$REPLICAS on Redis, behind nginx\": $REPLICAS gateways with gateway.store=redis, round-robin behind nginx."
 	echo "Redis, the $REPLICAS replicas, nginx and wrk share the same $(nproc) cores."
 	echo
-	echo "On Redis / in memory, at the same load (wrk -t$THREADS -c$CONNECTIONS). CPU per request: what the gateway"
-	echo "processes and Redis used during the row (from /proc), over the requests wrk had answered; cost: CPU per"
-	echo "request on Redis over CPU per request in memory, minus 1 (nginx and wrk left out)."
+	echo "On Redis / in memory, at the same load (wrk -t$THREADS -c$CONNECTIONS), one gateway against one and $REPLICAS"
+	echo "behind nginx against $REPLICAS behind nginx. CPU per request: what the gateway processes and Redis used"
+	echo "during the row (from /proc), over the requests wrk had answered; cost: CPU per request on Redis over CPU"
+	echo "per request in memory, minus 1 (nginx and wrk left out): what the shared store costs."
 	echo
 	printf '| %-8s | %-28s | %7s | %7s | %7s | %-23s | %8s |\n' action path "req/s" p50 p99 "CPU µs/request" cost
 	printf '|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ------------------------------ --------: --------: --------: \
 		------------------------ ---------:
 	for action in $actions; do
-		read -r m_rps m_p50 m_p99 _ _ _ _ m_cpu _ <<<"${rows[gateway-$action]}"
-		printf '| %-8s | %-28s | %7s | %7s | %7s | %-22s | %8s |\n' "$action" "1 in memory" "" "" "" "$m_cpu" ""
 		for path in redis replicas; do
-			read -r rps p50 p99 _ _ _ _ cpu redis_cpu <<<"${rows[$path-$action]}"
 			case $path in
-				redis) label="1 on Redis / in memory" ;;
-				replicas) label="$REPLICAS on Redis, nginx / memory" ;;
+				redis) base=gateway label="1 on Redis / 1 in memory" base_label="1 in memory" ;;
+				replicas) base=memreplicas label="$REPLICAS on Redis / $REPLICAS in memory" base_label="$REPLICAS in memory, behind nginx" ;;
 			esac
+			read -r m_rps m_p50 m_p99 _ _ _ _ m_cpu _ <<<"${rows[$base-$action]}"
+			printf '| %-8s | %-28s | %7s | %7s | %7s | %-22s | %8s |\n' "$action" "$base_label" "" "" "" "$m_cpu" ""
+			read -r rps p50 p99 _ _ _ _ cpu redis_cpu <<<"${rows[$path-$action]}"
 			printf '| %-8s | %-28s | %7s | %7s | %7s | %-22s | %8s |\n' "$action" "$label" \
 				"$(awk -v a="$rps" -v b="$m_rps" 'BEGIN { printf "%.3f", a / b }')" \
 				"$(awk -v a="$p50" -v b="$m_p50" 'BEGIN { printf "%.3f", a / b }')" \
