@@ -23,23 +23,25 @@
 # from a training run with the same options, and the Dockerfile's JAVA_OPTS (with Spring AOT's
 # bean set).
 #
-# The shared store (REPLICAS=2, or more): after the rows above, the in-memory gateway stops and
-# REPLICAS gateways in memory (each with a store of its own, nothing shared) run the same rows behind
-# an nginx round-robin upstream (FRONT_PORT): what REPLICAS JVMs behind nginx cost on these cores
-# without a shared store, the baseline of the replica rows. Then they stop; a
-# Redis server starts on loopback (Debian's redis-server, no persistence: --save '' --appendonly
-# no), then REPLICAS gateways, each launched as above but with gateway.store=redis and a port of
-# its own (REPLICA_PORT, REPLICA_PORT+1, ...), behind the same upstream,
-# as replicas run behind a load balancer. Each replica warms up alone for WARMUP. Then the same
-# rows at the same wrk load: the first replica alone (one gateway on Redis: the store's cost
-# without the extra hop) and all replicas through nginx, each next to its in-memory rows,
-# with the ratios on Redis / in memory and the CPU time per request of the gateways and Redis
-# (from /proc: on a machine shared with other work, steadier than req/s). The mode adds a row
-# set to every gateway, the in-memory one too: "keyed", sends with a new Idempotency-Key each,
-# since only they use the idempotency records (every /v1 request takes from the rate budget; a
-# send records its delay id, a restart touches it). Redis, the replicas, nginx and wrk all share this machine's cores: on two cores,
-# two replicas get no more CPU than one gateway, so the replica rows show the cost of sharing,
-# not a gain from scaling out. About 4 x WARMUP + 10 x DURATION + 2.5 min longer than without.
+# The shared store (REPLICAS=2, or more): after the rows above, the in-memory gateway keeps running
+# and REPLICAS-1 more start in memory (each with a store of its own, nothing shared) behind an nginx
+# round-robin upstream (MEMORY_FRONT_PORT); a Redis server starts on loopback (Debian's
+# redis-server, no persistence: --save '' --appendonly no), then REPLICAS gateways with
+# gateway.store=redis (REPLICA_PORT, REPLICA_PORT+1, ...) behind another upstream (FRONT_PORT), as
+# replicas run behind a load balancer that is not sticky. Each new gateway warms up alone for
+# WARMUP. Then, for each action, ROUNDS (3) rounds of four rows taken in turn: one gateway in
+# memory, one on Redis (the store's cost without the extra hop), the replicas in memory behind
+# nginx and the replicas on Redis behind nginx; each path's median is reported, with the ratios on
+# Redis / in memory and the CPU time per request of the gateways and Redis (from /proc: on a
+# machine shared with other work, steadier than req/s). Taking the rows in turn while every
+# gateway runs matters on a VM whose speed drifts by tens of percent from minute to minute: rows
+# measured minutes apart compare the minutes, not the stores. The mode adds a row set to every
+# gateway: "keyed", sends with a new Idempotency-Key each, since only they use the idempotency
+# records (every /v1 request takes from the rate budget; a send records its delay id, a restart
+# touches it). Redis, the gateways, nginx and wrk all share this machine's cores: on two cores, two
+# replicas get no more CPU than one gateway, so the replica rows show the cost of sharing, not a
+# gain from scaling out. About (2 x REPLICAS - 1) x WARMUP + 4 x ROUNDS x 3 x DURATION + 3 min
+# longer than without.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +61,9 @@ REPLICAS=${REPLICAS:-1}
 REDIS_PORT=${REDIS_PORT:-18379}
 FRONT_PORT=${FRONT_PORT:-18082}
 REPLICA_PORT=${REPLICA_PORT:-18090}
+MEMORY_FRONT_PORT=${MEMORY_FRONT_PORT:-18083}
+MEMORY_REPLICA_PORT=${MEMORY_REPLICA_PORT:-18100}
+ROUNDS=${ROUNDS:-3}
 [[ "$REPLICAS" =~ ^[1-9][0-9]*$ ]] || { echo "REPLICAS must be a whole number of 1 or more: $REPLICAS" >&2; exit 2; }
 
 need() {
@@ -102,6 +107,17 @@ if [ "$REPLICAS" != 1 ]; then
     listen 127.0.0.1:$FRONT_PORT;
     location / {
       proxy_pass http://replicas;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+    }
+  }
+  upstream memory-replicas { server 127.0.0.1:$GATEWAY_PORT;"
+	for k in $(seq 2 "$REPLICAS"); do front+=" server 127.0.0.1:$((MEMORY_REPLICA_PORT + k - 2));"; done
+	front+=" keepalive 64; }
+  server {
+    listen 127.0.0.1:$MEMORY_FRONT_PORT;
+    location / {
+      proxy_pass http://memory-replicas;
       proxy_http_version 1.1;
       proxy_set_header Connection \"\";
     }
@@ -228,6 +244,15 @@ measure_cpu() { # "gateway pids" "redis pid" target url duration -> measure's fi
 	echo "$out $(awk -v g=$((g1 - g0)) -v r=$((r1 - r0)) -v hz="$(getconf CLK_TCK)" -v n="${out##* }" \
 		'BEGIN { printf "%.0f %.0f", g / hz * 1e6 / n, r / hz * 1e6 / n }')"
 }
+median_fields() { # lines of numbers -> the median of each column
+	local lines column medians=()
+	lines=$(cat)
+	for column in $(seq 1 "$(head -1 <<<"$lines" | wc -w)"); do
+		medians+=("$(awk -v c="$column" '{ print $c }' <<<"$lines" | sort -g |
+			awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')")
+	done
+	echo "${medians[*]}"
+}
 jstat=$(dirname "$(readlink -f "$(command -v java)")")/jstat
 collections() { # pid -> its full garbage collections so far and how full its old generation is
 	[ -x "$jstat" ] || { echo "(no jstat)"; return; }
@@ -262,7 +287,7 @@ fi
 echo "Warming up the gateway for $WARMUP ..." >&2
 measure gateway-send "http://127.0.0.1:$GATEWAY_PORT" "$WARMUP" >/dev/null
 
-declare -A rows
+declare -A rows cpu_rounds
 for action in $actions; do
 	if [ "$action" = restart ]; then
 		schedule_leaves "http://127.0.0.1:$GATEWAY_PORT"
@@ -290,37 +315,18 @@ if [ "$STALLED" != 0 ]; then
 fi
 rss_mb=$(( $(ps -o rss= -p "$gateway") / 1024 ))
 memory_ready_ms=$ready_ms
-[ "$REPLICAS" = 1 ] || memory_gc=$(collections "$gateway" 2>/dev/null || true)
 
 if [ "$REPLICAS" != 1 ]; then
-	kill "$gateway"
-	wait "$gateway" 2>/dev/null || true
-	one="http://127.0.0.1:$REPLICA_PORT"
-	all="http://127.0.0.1:$FRONT_PORT"
-	# The same replicas in memory, each with a store of its own: what running REPLICAS JVMs behind
-	# nginx on these cores costs without any shared store, the baseline of the replica rows below.
-	echo "Starting $REPLICAS gateways in memory ..." >&2
-	replicas=()
-	for k in $(seq 1 "$REPLICAS"); do
-		start_gateway "$((REPLICA_PORT + k - 1))" "memory-replica-$k"
-		replicas+=("$gateway")
-	done
-	for k in $(seq 1 "$REPLICAS"); do
+	# Every gateway of the comparison runs at once, and the rows take turns, ROUNDS times: on a
+	# machine whose speed drifts by tens of percent from one minute to the next (a shared VM), rows
+	# measured minutes apart compare the minutes, not the stores. Each path's median is reported.
+	memory_group=("$gateway")
+	for k in $(seq 2 "$REPLICAS"); do
+		start_gateway "$((MEMORY_REPLICA_PORT + k - 2))" "memory-replica-$k"
+		memory_group+=("$gateway")
 		echo "Warming up in-memory replica $k for $WARMUP ..." >&2
-		measure gateway-send "http://127.0.0.1:$((REPLICA_PORT + k - 1))" "$WARMUP" >/dev/null
+		measure gateway-send "http://127.0.0.1:$((MEMORY_REPLICA_PORT + k - 2))" "$WARMUP" >/dev/null
 	done
-	measure gateway-send "$all" 10s >/dev/null
-	for action in $actions; do
-		if [ "$action" = restart ]; then
-			schedule_leaves "$all"
-			measure gateway-restart "$all" 20s >/dev/null
-		elif [ "$action" = keyed ]; then
-			measure gateway-keyed-send "$all" 20s >/dev/null
-		fi
-		echo "Measuring $action on $REPLICAS in memory for $DURATION ..." >&2
-		rows[memreplicas-$action]=$(measure_cpu "${replicas[*]}" "" "gateway-${action/keyed/keyed-send}" "$all" "$DURATION")
-	done
-	for pid in "${replicas[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
 	echo "Starting Redis and $REPLICAS gateways on it ..." >&2
 	mkdir -p "$work/redis"
 	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --dir "$work/redis" \
@@ -345,19 +351,39 @@ if [ "$REPLICAS" != 1 ]; then
 		echo "Warming up replica $k for $WARMUP ..." >&2
 		measure gateway-send "http://127.0.0.1:$((REPLICA_PORT + k - 1))" "$WARMUP" >/dev/null
 	done
-	measure gateway-send "$all" 10s >/dev/null
+	declare -A url=([memory]="http://127.0.0.1:$GATEWAY_PORT" [redis]="http://127.0.0.1:$REPLICA_PORT"
+		[memreplicas]="http://127.0.0.1:$MEMORY_FRONT_PORT" [replicas]="http://127.0.0.1:$FRONT_PORT")
+	declare -A gateways=([memory]="${memory_group[0]}" [redis]="${replicas[0]}"
+		[memreplicas]="${memory_group[*]}" [replicas]="${replicas[*]}")
+	declare -A store=([memory]="" [redis]="$redis" [memreplicas]="" [replicas]="$redis")
+	measure gateway-send "${url[memreplicas]}" 10s >/dev/null
+	measure gateway-send "${url[replicas]}" 10s >/dev/null
 	for action in $actions; do
 		target=gateway-${action/keyed/keyed-send}
 		if [ "$action" = restart ]; then
-			# Scheduled through the front, so their delay ids are recorded in Redis.
-			schedule_leaves "$all"
-			measure gateway-restart "$all" 20s >/dev/null
-		elif [ "$action" = keyed ]; then
-			measure gateway-keyed-send "$all" 20s >/dev/null
+			# Scheduled through the replicas on Redis, so their delay ids are recorded there;
+			# every gateway shares the delay-id key (derived from the access token).
+			schedule_leaves "${url[replicas]}"
 		fi
-		echo "Measuring $action on Redis for $DURATION each ..." >&2
-		rows[redis-$action]=$(measure_cpu "${replicas[0]}" "$redis" "$target" "$one" "$DURATION")
-		rows[replicas-$action]=$(measure_cpu "${replicas[*]}" "$redis" "$target" "$all" "$DURATION")
+		if [ "$action" != send ]; then
+			measure "$target" "${url[memreplicas]}" 20s >/dev/null
+			measure "$target" "${url[replicas]}" 20s >/dev/null
+		fi
+		for round in $(seq 1 "$ROUNDS"); do
+			echo "Measuring $action, round $round of $ROUNDS, $DURATION a row ..." >&2
+			for path in memory redis memreplicas replicas; do
+				rows[$path-$action-$round]=$(measure_cpu "${gateways[$path]}" "${store[$path]}" "$target" \
+					"${url[$path]}" "$DURATION")
+			done
+		done
+		for path in memory redis memreplicas replicas; do
+			rows[$path-$action]=$(for round in $(seq 1 "$ROUNDS"); do echo "${rows[$path-$action-$round]}"; done |
+				median_fields)
+			cpu_rounds[$path-$action]=$(for round in $(seq 1 "$ROUNDS"); do
+				read -r _ _ _ _ _ _ _ cpu redis_cpu <<<"${rows[$path-$action-$round]}"
+				echo -n "$((cpu + ${redis_cpu:-0})) "
+			done)
+		done
 	done
 	replica_rss=()
 	replica_gc=()
@@ -365,11 +391,11 @@ if [ "$REPLICAS" != 1 ]; then
 		replica_rss+=("$(( $(ps -o rss= -p "$pid") / 1024 ))")
 		replica_gc+=("$(collections "$pid" 2>/dev/null || true)")
 	done
+	memory_gc=$(collections "${memory_group[0]}" 2>/dev/null || true)
 	redis_rss_mb=$(( $(ps -o rss= -p "$redis") / 1024 ))
 	redis_keys=$(redis-cli -p "$REDIS_PORT" dbsize)
 	redis_commands=$(redis-cli -p "$REDIS_PORT" info stats | sed -n 's/^total_commands_processed:\([0-9]*\).*/\1/p')
 fi
-
 echo
 echo "Widget Gateway benchmark: $WIDGETS widgets, wrk -t$THREADS -c$CONNECTIONS, ${DURATION} a row after ${WARMUP} of warm-up"
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(java -version 2>&1 | head -1)"
@@ -406,12 +432,13 @@ if [ "$REPLICAS" != 1 ]; then
 	echo "\"the gateway\": gateway.store=memory. \"the gateway on Redis\": one gateway with gateway.store=redis, wrk straight at it."
 	echo "\"$REPLICAS in memory, behind nginx\": $REPLICAS gateways with gateway.store=memory (nothing shared), round-robin behind nginx."
 	echo "\"$REPLICAS on Redis, behind nginx\": $REPLICAS gateways with gateway.store=redis, round-robin behind nginx."
-	echo "Redis, the $REPLICAS replicas, nginx and wrk share the same $(nproc) cores."
+	echo "Redis, the gateways, nginx and wrk share the same $(nproc) cores. These three rows of each action are the"
+	echo "medians of $ROUNDS rounds, taken in turn with the in-memory gateways' rounds while all of them ran."
 	echo
 	echo "On Redis / in memory, at the same load (wrk -t$THREADS -c$CONNECTIONS), one gateway against one and $REPLICAS"
-	echo "behind nginx against $REPLICAS behind nginx. CPU per request: what the gateway processes and Redis used"
-	echo "during the row (from /proc), over the requests wrk had answered; cost: CPU per request on Redis over CPU"
-	echo "per request in memory, minus 1 (nginx and wrk left out): what the shared store costs."
+	echo "behind nginx against $REPLICAS behind nginx, medians of the $ROUNDS rounds. CPU per request: what the gateway"
+	echo "processes and Redis used during the row (from /proc), over the requests wrk had answered; cost: CPU per"
+	echo "request on Redis over CPU per request in memory, minus 1 (nginx and wrk left out): what the shared store costs."
 	echo
 	printf '| %-8s | %-28s | %7s | %7s | %7s | %-23s | %8s |\n' action path "req/s" p50 p99 "CPU µs/request" cost
 	printf '|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ------------------------------ --------: --------: --------: \
@@ -419,7 +446,7 @@ if [ "$REPLICAS" != 1 ]; then
 	for action in $actions; do
 		for path in redis replicas; do
 			case $path in
-				redis) base=gateway label="1 on Redis / 1 in memory" base_label="1 in memory" ;;
+				redis) base=memory label="1 on Redis / 1 in memory" base_label="1 in memory" ;;
 				replicas) base=memreplicas label="$REPLICAS on Redis / $REPLICAS in memory" base_label="$REPLICAS in memory, behind nginx" ;;
 			esac
 			read -r m_rps m_p50 m_p99 _ _ _ _ m_cpu _ <<<"${rows[$base-$action]}"
@@ -431,6 +458,13 @@ if [ "$REPLICAS" != 1 ]; then
 				"$(awk -v a="$p99" -v b="$m_p99" 'BEGIN { printf "%.3f", a / b }')" \
 				"$((cpu + redis_cpu)) ($cpu + Redis $redis_cpu)" \
 				"$(awk -v a="$((cpu + redis_cpu))" -v b="$m_cpu" 'BEGIN { printf "%+.1f %%", (a / b - 1) * 100 }')"
+		done
+	done
+	echo
+	echo "CPU µs per request in each round (gateways + Redis):"
+	for action in $actions; do
+		for path in memory redis memreplicas replicas; do
+			echo "  $action, $path: ${cpu_rounds[$path-$action]}"
 		done
 	done
 fi
