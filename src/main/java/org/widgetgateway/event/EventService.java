@@ -207,8 +207,9 @@ public class EventService {
 	 * @param widget the calling widget
 	 * @param delayId the delay id that {@code send_event} returned
 	 * @param action {@code cancel}, {@code restart} (or {@code refresh}) or {@code send}
-	 * @param idempotencyKey a key that makes a retry of the same request return the first
-	 * answer instead of updating again, or {@code null}
+	 * @param idempotencyKey a key that makes a retry of the same cancel or send return
+	 * the first answer instead of updating again, or {@code null}; a restart, idempotent
+	 * by itself, runs again
 	 * @return completes when the homeserver has done it
 	 */
 	public Mono<Void> updateDelayedEvent(Widget widget, @Nullable String delayId, @Nullable String action,
@@ -220,7 +221,14 @@ public class EventService {
 		return this.actions.record(recorded, Mono.defer(() -> {
 			DelayedEventAction checked = EventChecks.checkedUpdate(widget, delayId, action);
 			String homeserverDelayId = homeserverDelayId(widget, delayId);
-			Mono<Void> update = (idempotencyKey != null)
+			// A restart is idempotent by itself (twice is once: the timer starts again
+			// either
+			// way), so it keeps no record: its retry restarts again, and a MatrixRTC
+			// member's
+			// restarts, which carry a key on the transport, never wait for the shared
+			// store
+			// or fail with it.
+			Mono<Void> update = (idempotencyKey != null && checked != DelayedEventAction.RESTART)
 					? this.idempotentRequests.once(widget.id(), idempotencyKey, List.of(delayId, checked.wireName()),
 							Void.class, (tries) -> update(widget, homeserverDelayId, checked))
 					: update(widget, homeserverDelayId, checked);

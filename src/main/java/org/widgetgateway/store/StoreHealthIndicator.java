@@ -39,8 +39,10 @@ class StoreHealthIndicator extends AbstractHealthIndicator {
 			return;
 		}
 		builder.withDetail("shared", true)
-			.withDetail("whenDown", "requests with an Idempotency-Key and listings answer 503; rate limits let "
-					+ "requests through; delay ids handed out meanwhile are missing from listings");
+			.withDetail("whenDown",
+					"keyed sends, cancels and sends of delayed events and listings answer 503; "
+							+ "restarts go on; rate limits let requests through; delay ids handed out meanwhile are "
+							+ "missing from listings");
 		String pong = this.redis.execute((connection) -> connection.ping()).next().block(this.timeout);
 		if ("PONG".equalsIgnoreCase(pong)) {
 			builder.up();

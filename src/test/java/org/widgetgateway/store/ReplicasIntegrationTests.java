@@ -166,6 +166,14 @@ class ReplicasIntegrationTests {
 	void withoutRedisKeyedSendsAreRefusedOthersGoOnAndAllRecoverWhenItReturns() {
 		String message = "{\"type\": \"m.room.message\", \"content\": {\"msgtype\": \"m.text\", \"body\": \"hi\"}}";
 		StoreHealthIndicator health = replicas.get(0).getBean(StoreHealthIndicator.class);
+		String delayId = viaProxy
+			.post("/v1/send_event", CALL_TOKEN,
+					"""
+							{"type": "%s", "state_key": "_@gateway:localhost_redis_down", "content": {}, "delay": 60000}"""
+						.formatted(MEMBER))
+			.json()
+			.path("delay_id")
+			.stringValue();
 		redis.stop();
 		try {
 			HttpTestClient.Response keyed = viaProxy.post("/v1/send_event", CALL_TOKEN, message, "Idempotency-Key",
@@ -174,6 +182,24 @@ class ReplicasIntegrationTests {
 			assertThat(keyed.raw().headers().firstValue("Retry-After")).hasValue("1");
 			assertThat(keyed.json().path("detail").stringValue()).contains("shared store (Redis)");
 			assertThat(viaProxy.post("/v1/send_event", CALL_TOKEN, message).status()).isEqualTo(200);
+			// A call member's restarts go on: on the transport each carries a requestId,
+			// but
+			// restarts keep no record.
+			for (int i = 0; i < 2; i++) {
+				HttpTestClient.Response restarted = viaProxy.post("/v1/transport", CALL_TOKEN, """
+						{"api": "fromWidget", "widgetId": "call", "requestId": "widgetapi-%d",
+						 "action": "org.matrix.msc4157.update_delayed_event",
+						 "data": {"delay_id": "%s", "action": "restart"}}""".formatted(i, delayId));
+				assertThat(restarted.status()).isEqualTo(200);
+				assertThat(restarted.json().path("response").isEmpty()).isTrue();
+				assertThat(restarted.json().has("response")).isTrue();
+			}
+			HttpTestClient.Response cancelled = viaProxy.post("/v1/transport", CALL_TOKEN, """
+					{"api": "fromWidget", "widgetId": "call", "requestId": "widgetapi-cancel",
+					 "action": "org.matrix.msc4157.update_delayed_event",
+					 "data": {"delay_id": "%s", "action": "cancel"}}""".formatted(delayId));
+			assertThat(cancelled.json().path("response").path("error").path("message").stringValue())
+				.contains("shared store (Redis)");
 			assertThat(health.health(true).getStatus()).isEqualTo(Status.DOWN);
 		}
 		finally {

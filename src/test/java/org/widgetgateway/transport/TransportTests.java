@@ -163,6 +163,23 @@ class TransportTests {
 	}
 
 	@Test
+	void theSameCancelSentTwiceCancelsOnceWhileTheSameRestartRestartsTwice() {
+		scheduled("syd_retried");
+		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+
+		// A restart is idempotent by itself and keeps no record, so that a Redis outage
+		// never stops a call member's restarts.
+		for (int attempt = 0; attempt < 2; attempt++) {
+			assertThat(envelope("call-token", update("widgetapi-restart-retried", "syd_retried", "restart")))
+				.hasStatusOk();
+			assertThat(envelope("call-token", update("widgetapi-cancel-retried", "syd_retried", "cancel")))
+				.hasStatusOk();
+		}
+		this.homeserver.verify(2, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_retried/restart")));
+		this.homeserver.verify(1, postRequestedFor(urlEqualTo(DELAYED_EVENTS + "syd_retried/cancel")));
+	}
+
+	@Test
 	void cancelRestartAndSendScheduledDelayedEvent() {
 		scheduled("syd_managed");
 		this.homeserver.stubFor(post(anyUrl()).willReturn(okJson("{}")));
