@@ -61,8 +61,9 @@ class TransportController {
 					`set_always_on_screen` and `org.matrix.msc2974.request_capabilities` (answered with the \
 					approved subset). Action errors come back in `response.error`, with \
 					`matrix_api_error` when the homeserver refused. The same envelope sent again (same `requestId`, \
-					action and data) gets the first answer and sends nothing; another request under a used \
-					`requestId` is a new request.""")
+					action and data) gets the first answer and sends nothing, but a delayed event's restart, \
+					idempotent by itself, restarts again; another request under a used `requestId` is a new \
+					request.""")
 	@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
 			schema = @Schema(implementation = Envelope.class),
 			examples = { @ExampleObject(name = "send_event: schedule a delayed leave", value = """

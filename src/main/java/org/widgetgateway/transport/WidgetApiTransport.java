@@ -95,7 +95,8 @@ class WidgetApiTransport {
 	 * The idempotency key of an envelope: its request id together with what it asks,
 	 * since widget libraries reuse a request id once its request was answered
 	 * ({@code widgetapi-<milliseconds>}). The same envelope sent again is a retry and
-	 * gets the first answer; another request under a used id is a new request.
+	 * gets the first answer (a restart, which keeps no record, restarts again); another
+	 * request under a used id is a new request.
 	 */
 	private static String idempotencyKey(String requestId, String action, JsonNode data) {
 		return IDEMPOTENCY_PREFIX + requestId + '\n'
