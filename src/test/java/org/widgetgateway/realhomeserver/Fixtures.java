@@ -1,7 +1,9 @@
 package org.widgetgateway.realhomeserver;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.awaitility.core.ConditionFactory;
@@ -27,6 +29,35 @@ final class Fixtures {
 	static final long HOMESERVER_MAX_DELAY_MS = Duration.ofHours(24).toMillis();
 
 	private Fixtures() {
+	}
+
+	/**
+	 * Joins a call through the gateway as MatrixRTC clients do: the delayed leave first,
+	 * then the membership.
+	 * @param gateway the gateway
+	 * @param token the widget's token
+	 * @param stateKey the member's state key
+	 * @param device the member's device
+	 * @param delayMs the delayed leave's delay
+	 * @return the delay id the gateway gave for the leave
+	 */
+	static String joinCall(GatewayUnderTest gateway, String token, String stateKey, String device, long delayMs) {
+		String delayId = gateway
+			.post("/v1/send_event", token,
+					Map.of("type", CALL_MEMBER, "state_key", stateKey, "content", Map.of(), "delay", delayMs))
+			.ok()
+			.json()
+			.path("delay_id")
+			.asString();
+		Map<String, Object> membership = new LinkedHashMap<>();
+		membership.put("application", "m.call");
+		membership.put("call_id", "");
+		membership.put("scope", "m.room");
+		membership.put("device_id", device);
+		membership.put("expires", 14_400_000);
+		gateway.post("/v1/send_event", token, Map.of("type", CALL_MEMBER, "state_key", stateKey, "content", membership))
+			.ok();
+		return delayId;
 	}
 
 	/** Polls the homeserver until a condition holds, for up to {@code seconds}. */

@@ -156,19 +156,9 @@ final class RealHomeserver {
 	 * @return the user
 	 */
 	User newUser(String prefix) {
-		String localpart = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-		String password = UUID.randomUUID().toString();
-		String nonce = call("GET", "/_synapse/admin/v1/register", null, null).ok().json().path("nonce").asString();
-		Map<String, Object> body = new LinkedHashMap<>();
-		body.put("nonce", nonce);
-		body.put("username", localpart);
-		body.put("password", password);
-		body.put("admin", false);
-		body.put("mac", mac(nonce + "\0" + localpart + "\0" + password + "\0notadmin"));
-		JsonNode registered = call("POST", "/_synapse/admin/v1/register", null, body).ok().json();
-		String userId = registered.path("user_id").asString();
-		Device checks = login(localpart, password, "CHECKS");
-		return new User(userId, localpart, password, checks);
+		Registered registered = register(prefix, false);
+		Device checks = login(registered.localpart(), registered.password(), "CHECKS");
+		return new User(registered.userId(), registered.localpart(), registered.password(), checks);
 	}
 
 	/**
@@ -178,6 +168,12 @@ final class RealHomeserver {
 	 * @return the admin
 	 */
 	User newAdmin(String prefix) {
+		Registered registered = register(prefix, true);
+		return new User(registered.userId(), registered.localpart(), registered.password(),
+				login(registered.localpart(), registered.password(), "ADMIN"));
+	}
+
+	private Registered register(String prefix, boolean admin) {
 		String localpart = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
 		String password = UUID.randomUUID().toString();
 		String nonce = call("GET", "/_synapse/admin/v1/register", null, null).ok().json().path("nonce").asString();
@@ -185,11 +181,13 @@ final class RealHomeserver {
 		body.put("nonce", nonce);
 		body.put("username", localpart);
 		body.put("password", password);
-		body.put("admin", true);
-		body.put("mac", mac(nonce + "\0" + localpart + "\0" + password + "\0admin"));
+		body.put("admin", admin);
+		body.put("mac", mac(nonce + "\0" + localpart + "\0" + password + (admin ? "\0admin" : "\0notadmin")));
 		JsonNode registered = call("POST", "/_synapse/admin/v1/register", null, body).ok().json();
-		String userId = registered.path("user_id").asString();
-		return new User(userId, localpart, password, login(localpart, password, "ADMIN"));
+		return new Registered(registered.path("user_id").asString(), localpart, password);
+	}
+
+	private record Registered(String userId, String localpart, String password) {
 	}
 
 	/**

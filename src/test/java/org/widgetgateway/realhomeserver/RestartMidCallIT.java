@@ -4,7 +4,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -181,23 +180,7 @@ class RestartMidCallIT {
 
 		/** Joins as MatrixRTC clients do: the delayed leave first, then the join. */
 		String join(GatewayUnderTest gateway) {
-			String delayId = gateway
-				.post("/v1/send_event", this.widget.token(),
-						Map.of("type", CALL_MEMBER, "state_key", this.stateKey, "content", Map.of(), "delay", DELAY_MS))
-				.ok()
-				.json()
-				.path("delay_id")
-				.asString();
-			Map<String, Object> membership = new LinkedHashMap<>();
-			membership.put("application", "m.call");
-			membership.put("call_id", "");
-			membership.put("scope", "m.room");
-			membership.put("device_id", this.device);
-			membership.put("expires", 14_400_000);
-			gateway
-				.post("/v1/send_event", this.widget.token(),
-						Map.of("type", CALL_MEMBER, "state_key", this.stateKey, "content", membership))
-				.ok();
+			String delayId = Fixtures.joinCall(gateway, this.widget.token(), this.stateKey, this.device, DELAY_MS);
 			assertThat(joinedOnHomeserver()).as("joined").isTrue();
 			return delayId;
 		}

@@ -3,7 +3,6 @@ package org.widgetgateway.realhomeserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -308,23 +307,7 @@ class SynapseRateLimitsIT {
 		static Member join(GatewayUnderTest gateway, WidgetConfig widget, User account, String device) {
 			String stateKey = "_" + account.userId() + "_" + device + "_m.call";
 			long scheduledAt = System.currentTimeMillis();
-			String delayId = gateway
-				.post("/v1/send_event", widget.token(),
-						Map.of("type", CALL_MEMBER, "state_key", stateKey, "content", Map.of(), "delay", DELAY_MS))
-				.ok()
-				.json()
-				.path("delay_id")
-				.asString();
-			Map<String, Object> membership = new LinkedHashMap<>();
-			membership.put("application", "m.call");
-			membership.put("call_id", "");
-			membership.put("scope", "m.room");
-			membership.put("device_id", device);
-			membership.put("expires", 14_400_000);
-			gateway
-				.post("/v1/send_event", widget.token(),
-						Map.of("type", CALL_MEMBER, "state_key", stateKey, "content", membership))
-				.ok();
+			String delayId = Fixtures.joinCall(gateway, widget.token(), stateKey, device, DELAY_MS);
 			return new Member(gateway, widget, account, stateKey, delayId, scheduledAt);
 		}
 

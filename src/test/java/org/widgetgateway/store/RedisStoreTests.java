@@ -172,7 +172,7 @@ class RedisStoreTests extends StoreContract {
 			});
 			LettuceConnectionFactory factory = new LettuceConnectionFactory(
 					new RedisStandaloneConfiguration("127.0.0.1", silent.getLocalPort()),
-					LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(3)).build());
+					LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(8)).build());
 			factory.afterPropertiesSet();
 			factory.start();
 			this.connections.add(factory);
@@ -181,12 +181,12 @@ class RedisStoreTests extends StoreContract {
 
 			CompletableFuture<RateBudgets.Verdict> connecting = CompletableFuture
 				.supplyAsync(() -> budgets.take("call", 1, Duration.ofHours(1)));
-			await().atMost(Duration.ofSeconds(2)).until(() -> !accepted.isEmpty());
+			await().atMost(Duration.ofSeconds(10)).until(() -> !accepted.isEmpty());
 			assertThat(connecting).isNotDone();
 			assertThat(budgets.take("call", 1, Duration.ofHours(1)).granted()).isTrue();
 			assertThat(registry.find("gateway.store.failures").counter()).isNull();
 
-			assertThat(connecting.get(10, TimeUnit.SECONDS).granted()).isTrue();
+			assertThat(connecting.get(30, TimeUnit.SECONDS).granted()).isTrue();
 			assertThat(registry.get("gateway.store.failures").tag("feature", "rate-limit").counter().count())
 				.isEqualTo(1);
 		}
